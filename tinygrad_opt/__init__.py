@@ -1,0 +1,20 @@
+"""tinygrad_opt: a from-scratch numpy reverse-mode autodiff framework and the five optimizers
+of the lecture notes (SGD, Momentum, AdaGrad, RMSProp, Adam)."""
+import numpy as np
+
+from .tensor import Tensor
+from .autograd import no_grad, enable_grad, is_grad_enabled, set_grad_enabled
+from .random import manual_seed
+from .creation import (zeros, ones, full, zeros_like, ones_like, full_like, arange, linspace, eye,
+                       rand, randn, randint, tensor)
+from .functional import (cat, concatenate, stack, where, maximum, minimum, matmul, exp, log, sqrt,
+                         tanh, sigmoid, relu, clip, clamp, softmax, log_softmax, logsumexp)
+from .gradcheck import gradcheck, GradcheckError
+
+float32 = np.float32
+float64 = np.float64
+int64 = np.int64
+int32 = np.int32
+bool_ = np.bool_
+
+__version__ = "0.1.0"

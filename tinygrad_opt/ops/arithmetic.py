@@ -1,0 +1,115 @@
+"""Arithmetic with broadcasting: +, −, ×, ÷, powers and negation.
+
+Each input's gradient is reduced back to its own shape by `unbroadcast` (numpy copied it
+along the broadcast axes in forward, so every copy's gradient adds up in backward).
+"""
+import numpy as np
+
+from .function import Function, unbroadcast
+
+
+class Add(Function):
+    """out = a + b;  ∂out/∂a = 1,  ∂out/∂b = 1."""
+
+    def forward(self, a, b):
+        self.a_shape, self.b_shape = a.shape, b.shape
+        return a + b
+
+    def backward(self, grad):
+        return unbroadcast(grad, self.a_shape), unbroadcast(grad, self.b_shape)
+
+
+class Sub(Function):
+    """out = a − b;  ∂out/∂a = 1,  ∂out/∂b = −1."""
+
+    def forward(self, a, b):
+        self.a_shape, self.b_shape = a.shape, b.shape
+        return a - b
+
+    def backward(self, grad):
+        return unbroadcast(grad, self.a_shape), unbroadcast(-grad, self.b_shape)
+
+
+class Mul(Function):
+    """out = a · b;  ∂out/∂a = b,  ∂out/∂b = a."""
+
+    saved_inputs = (0, 1)
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, grad):
+        a, b = self.a, self.b
+        grad_a = unbroadcast(grad * b, a.shape) if self.inputs[0].requires_grad else None
+        grad_b = unbroadcast(grad * a, b.shape) if self.inputs[1].requires_grad else None
+        return grad_a, grad_b
+
+
+class Div(Function):
+    """out = a / b;  ∂out/∂a = 1/b,  ∂out/∂b = −a/b²."""
+
+    saved_inputs = (0, 1)
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, grad):
+        a, b = self.a, self.b
+        grad_a = unbroadcast(grad / b, a.shape) if self.inputs[0].requires_grad else None
+        grad_b = unbroadcast(-grad * a / (b * b), b.shape) if self.inputs[1].requires_grad else None
+        return grad_a, grad_b
+
+
+class Neg(Function):
+    """out = −a;  ∂out/∂a = −1."""
+
+    def forward(self, a):
+        return -a
+
+    def backward(self, grad):
+        return -grad
+
+
+class PowScalar(Function):
+    """out = aᵖ for a constant number p;  ∂out/∂a = p · aᵖ⁻¹."""
+
+    saved_inputs = (0,)
+
+    def forward(self, a, exponent):
+        self.a, self.exponent = a, exponent
+        if exponent == 2:
+            return a * a
+        return a ** exponent
+
+    def backward(self, grad):
+        p = self.exponent
+        if p == 2:
+            return grad * (2 * self.a)
+        if p == 0:
+            return np.zeros_like(grad)
+        return grad * (p * self.a ** (p - 1))
+
+
+class Pow(Function):
+    """out = aᵇ for tensors a, b;  ∂out/∂a = b · aᵇ⁻¹,  ∂out/∂b = aᵇ · ln a (0 where a = 0)."""
+
+    saved_inputs = (0, 1)
+    saves_output = True
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.out = a ** b
+        return self.out
+
+    def backward(self, grad):
+        a, b = self.a, self.b
+        grad_a = grad_b = None
+        if self.inputs[0].requires_grad:
+            grad_a = unbroadcast(grad * b * a ** (b - 1), a.shape)
+        if self.inputs[1].requires_grad:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_a = np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0).astype(self.out.dtype, copy=False)
+            grad_b = unbroadcast(grad * self.out * log_a, b.shape)
+        return grad_a, grad_b

@@ -1,0 +1,130 @@
+"""The unit every differentiable op is made of: a `Function` with `forward` and `backward`.
+
+An op subclasses `Function`, computes its output from numpy arrays in `forward` (saving on
+`self` what backward will need) and, in `backward`, turns dL/d output into dL/d input for each
+input — the local rule of the chain rule, right next to the forward it differentiates:
+
+    class Mul(Function):
+        def forward(self, a, b):
+            self.a, self.b = a, b
+            return a * b
+        def backward(self, grad):               # d(ab)/da = b, d(ab)/db = a
+            return grad * self.b, grad * self.a
+
+`Mul.apply(x, y)` runs forward on the tensors' arrays and, when grad mode is on and an input
+requires grad, records the Function as the output's `grad_fn`.
+
+Contract for `backward`: return one array (or None for "no gradient") per input, each of that
+input's shape, and either the incoming `grad` itself (or a view of it) or a freshly allocated
+array — never an array the Function saved, since the engine may hand fresh arrays to a leaf's
+`.grad` without copying.
+"""
+import numpy as np
+
+from .. import autograd
+from ..tensor import Tensor
+
+
+def unbroadcast(grad, shape):
+    """Sum `grad` back to `shape`, undoing numpy broadcasting.
+
+    Broadcasting copies an input along new leading axes and along axes of size 1; in backward
+    every copy contributes, so those axes are summed (the only place this rule lives).
+    """
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, size in enumerate(shape) if size == 1 and grad.shape[i + extra] != 1)
+    summed = grad.sum(axis=axes, keepdims=True) if axes else grad
+    return summed.reshape(shape)
+
+
+class Function:
+    """One recorded op. Subclasses define `forward(*arrays, **options)` and `backward(grad)`.
+
+    Class attributes say which tensors' data backward reads, so an in-place change to one of
+    them after the forward is caught instead of giving a wrong gradient:
+    `saved_inputs` (indices of inputs) and `saves_output`.
+    `is_view` marks ops whose output may share memory with input 0 (reshape, transpose, ...);
+    such outputs share the input's version counter, as views do in PyTorch.
+    """
+
+    saved_inputs = ()
+    saves_output = False
+    is_view = False
+
+    # inputs: the input tensors; _saved_versions: (counter, version) pairs checked in backward;
+    # _released: True once backward freed the saved arrays.
+    inputs = ()
+    scope = ()
+    _saved_versions = ()
+    _released = False
+
+    @property
+    def name(self):
+        """The op's name as drawings show it (`MatMul`, `Add`, `ReLU`, ...)."""
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{self.name}Backward>"
+
+    @property
+    def next_functions(self):
+        """The grad_fn of each input (None for leaves), like PyTorch's `next_functions`."""
+        return tuple(t.grad_fn for t in self.inputs)
+
+    @classmethod
+    def apply(cls, *inputs, **options):
+        """Run the op on Tensors and record it in the graph when a gradient will be needed."""
+        fn = cls()
+        data = fn.forward(*[t.data for t in inputs], **options)
+        if type(data) is not np.ndarray:
+            data = np.asarray(data)
+        requires_grad = (autograd._grad_enabled and data.dtype.kind == "f"
+                         and any(t._requires_grad for t in inputs))
+        if not requires_grad:
+            out = Tensor._wrap(data)
+        else:
+            fn.inputs = inputs
+            if autograd._scope_stack:
+                fn.scope = autograd._scope_stack[-1]
+            out = Tensor._wrap(data, requires_grad=True, grad_fn=fn)
+        if fn.is_view and np.may_share_memory(data, inputs[0].data):
+            out._version_counter = inputs[0]._version_counter
+        if not requires_grad:
+            return out
+        if cls.saved_inputs or cls.saves_output:
+            counters = [inputs[i]._version_counter for i in cls.saved_inputs]
+            if cls.saves_output:
+                counters.append(out._version_counter)
+            fn._saved_versions = tuple((c, c[0]) for c in counters)
+        return out
+
+    def forward(self, *arrays, **options):
+        raise NotImplementedError
+
+    def backward(self, grad):
+        raise NotImplementedError
+
+    def check_saved_versions(self):
+        """Raise if backward would read freed arrays or arrays changed in place since forward."""
+        if self._released:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time: the values {self.name} saved "
+                "for backward were freed after the first backward. Call .backward(retain_graph=True) "
+                "the first time if you need to backward through the same graph again.")
+        for counter, version in self._saved_versions:
+            if counter[0] != version:
+                raise RuntimeError(
+                    f"One of the tensors needed to compute the gradient of {self.name} has been "
+                    f"modified by an in-place operation (its version is {counter[0]}, expected "
+                    f"{version}); the gradient would be wrong. Use an out-of-place operation, "
+                    "or .clone() the tensor before changing it in place.")
+
+    def release(self):
+        """Drop everything forward saved (the graph's structure — `inputs` — stays for drawing)."""
+        keep = ("inputs", "scope")
+        for key in [k for k in vars(self) if k not in keep]:
+            delattr(self, key)
+        self._released = True

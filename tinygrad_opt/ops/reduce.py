@@ -1,0 +1,83 @@
+"""Reductions over axes: sum, mean, max, min.
+
+Backward spreads the gradient of each reduced value back over the elements it came from:
+the reduced axes are re-inserted (when `keepdims=False`) and the gradient is broadcast.
+"""
+import numpy as np
+
+from .function import Function
+
+
+def normalize_axes(axis, ndim):
+    """`axis` (None, int or tuple; negatives allowed) as a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    normalized = []
+    for a in axes:
+        if not -ndim <= a < max(ndim, 1):
+            raise IndexError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
+        normalized.append(int(a) % max(ndim, 1))
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"axis {axis} repeats a dimension")
+    return tuple(sorted(normalized))
+
+
+def _expand_reduced(grad, axes, keepdims, in_shape):
+    """Re-insert reduced axes of `grad` so it broadcasts against the input."""
+    if not keepdims and in_shape:
+        grad = np.expand_dims(grad, axes)
+    return grad
+
+
+class Sum(Function):
+    """y = Σ x over `axis`;  ∂y/∂xᵢ = 1 for every summed element."""
+
+    def forward(self, x, axis=None, keepdims=False):
+        self.axes = normalize_axes(axis, x.ndim)
+        self.keepdims, self.in_shape = keepdims, x.shape
+        return x.sum(axis=self.axes, keepdims=keepdims)
+
+    def backward(self, grad):
+        return np.broadcast_to(_expand_reduced(grad, self.axes, self.keepdims, self.in_shape), self.in_shape)
+
+
+class Mean(Function):
+    """y = (1/N) Σ x over `axis` (N elements per output);  ∂y/∂xᵢ = 1/N."""
+
+    def forward(self, x, axis=None, keepdims=False):
+        self.axes = normalize_axes(axis, x.ndim)
+        self.keepdims, self.in_shape = keepdims, x.shape
+        self.count = int(np.prod([x.shape[a] for a in self.axes]))
+        return x.mean(axis=self.axes, keepdims=keepdims)
+
+    def backward(self, grad):
+        grad = _expand_reduced(grad, self.axes, self.keepdims, self.in_shape) / self.count
+        return np.broadcast_to(grad, self.in_shape)
+
+
+class Max(Function):
+    """y = max x over `axis`;  ∂y/∂xᵢ = 1/k for the k elements equal to the max, else 0."""
+
+    saved_inputs = (0,)
+    saves_output = True
+    reduce = staticmethod(np.max)
+
+    def forward(self, x, axis=None, keepdims=False):
+        if x.size == 0:
+            raise ValueError(f"{self.name.lower()}: the tensor is empty")
+        self.axes = normalize_axes(axis, x.ndim)
+        self.keepdims, self.x = keepdims, x
+        self.out = self.reduce(x, axis=self.axes, keepdims=True)
+        return self.out if keepdims else np.squeeze(self.out, axis=self.axes)
+
+    def backward(self, grad):
+        winners = self.x == self.out
+        share = winners / winners.sum(axis=self.axes, keepdims=True)
+        return _expand_reduced(grad, self.axes, self.keepdims, self.x.shape) * share.astype(grad.dtype)
+
+
+class Min(Max):
+    """y = min x over `axis`;  ∂y/∂xᵢ = 1/k for the k elements equal to the min, else 0."""
+
+    reduce = staticmethod(np.min)

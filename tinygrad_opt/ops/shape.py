@@ -1,0 +1,118 @@
+"""Ops that move values around without computing new ones: reshape, permute, expand,
+indexing, concatenation and stacking. Backward moves each gradient back to where its value
+came from (indexing adds up repeated positions, expanding sums the copies)."""
+import numpy as np
+
+from .function import Function, unbroadcast
+
+
+class Reshape(Function):
+    """y = x with a new shape (same elements, same order);  ∂L/∂x = ∂L/∂y reshaped back."""
+
+    is_view = True
+
+    def forward(self, x, shape):
+        self.in_shape = x.shape
+        try:
+            return x.reshape(shape)
+        except ValueError as error:
+            raise ValueError(f"cannot reshape a tensor of shape {x.shape} ({x.size} elements) "
+                             f"to {shape}") from error
+
+    def backward(self, grad):
+        return grad.reshape(self.in_shape)
+
+
+class Permute(Function):
+    """y = x with its dimensions reordered;  ∂L/∂x = ∂L/∂y with the inverse order."""
+
+    is_view = True
+
+    def forward(self, x, dims):
+        if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
+            raise ValueError(f"permute: {dims} is not a permutation of the {x.ndim} dimensions")
+        self.dims = dims
+        return np.transpose(x, dims)
+
+    def backward(self, grad):
+        return np.transpose(grad, np.argsort([d % grad.ndim for d in self.dims]))
+
+
+class Expand(Function):
+    """y = x broadcast to `shape` (no copy);  ∂L/∂x = ∂L/∂y summed over the broadcast axes."""
+
+    is_view = True
+
+    def forward(self, x, shape):
+        self.in_shape = x.shape
+        try:
+            return np.broadcast_to(x, shape)
+        except ValueError as error:
+            raise ValueError(f"cannot expand a tensor of shape {x.shape} to {shape}") from error
+
+    def backward(self, grad):
+        return unbroadcast(grad, self.in_shape)
+
+
+def _is_basic(index):
+    """True for indexes made only of ints, slices, None and Ellipsis (numpy's basic indexing)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts)
+
+
+class GetItem(Function):
+    """y = x[index];  ∂L/∂x = zeros with ∂L/∂y added at the indexed positions.
+
+    With integer-array indexes a position can be picked more than once; its gradient is the
+    sum of all picks (`np.add.at`), not the last one.
+    """
+
+    def forward(self, x, index):
+        index = _plain_index(index)
+        self.index, self.in_shape, self.basic = index, x.shape, _is_basic(index)
+        self.is_view = self.basic
+        return x[index]
+
+    def backward(self, grad):
+        full = np.zeros(self.in_shape, dtype=grad.dtype)
+        if self.basic:
+            full[self.index] = grad
+        else:
+            np.add.at(full, self.index, grad)
+        return full
+
+
+def _plain_index(index):
+    """Replace Tensors in an index by their numpy arrays."""
+    from ..tensor import Tensor
+
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(p.data if isinstance(p, Tensor) else p for p in index)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+class Cat(Function):
+    """y = the inputs joined along `axis`;  each input's gradient is its slice of ∂L/∂y."""
+
+    def forward(self, *arrays, axis=0):
+        self.axis = axis
+        self.splits = np.cumsum([a.shape[axis] for a in arrays])[:-1]
+        return np.concatenate(arrays, axis=axis)
+
+    def backward(self, grad):
+        return tuple(np.split(grad, self.splits, axis=self.axis))
+
+
+class Stack(Function):
+    """y = the inputs stacked along a new `axis`;  input i's gradient is ∂L/∂y taken at i."""
+
+    def forward(self, *arrays, axis=0):
+        self.axis = axis
+        return np.stack(arrays, axis=axis)
+
+    def backward(self, grad):
+        return tuple(np.moveaxis(grad, self.axis, 0))
