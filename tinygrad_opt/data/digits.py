@@ -65,10 +65,9 @@ def _read_verified(resource):
         raise ChecksumError(f"digits data file {resource} is unreadable or damaged: {error}") from error
 
     problems = []
-    if images.dtype != np.uint8 or images.shape != (N_SAMPLES, *IMAGE_SHAPE):
-        problems.append(f"images are {images.dtype} {images.shape}, expected uint8 {(N_SAMPLES, *IMAGE_SHAPE)}")
-    if labels.dtype != np.uint8 or labels.shape != (N_SAMPLES,):
-        problems.append(f"labels are {labels.dtype} {labels.shape}, expected uint8 {(N_SAMPLES,)}")
+    for name, array, shape in (("images", images, (N_SAMPLES, *IMAGE_SHAPE)), ("labels", labels, (N_SAMPLES,))):
+        if array.dtype != np.uint8 or array.shape != shape:
+            problems.append(f"{name} are {array.dtype} {array.shape}, expected uint8 {shape}")
     if not problems:
         if images.max() > MAX_PIXEL_VALUE:
             problems.append(f"a pixel value is {images.max()}, expected at most {MAX_PIXEL_VALUE}")

@@ -80,7 +80,9 @@ def read_idx(path):
             raise ValueError(f"{path}: truncated or corrupt gzip data ({error})") from error
 
     if len(raw) < 4:
-        raise ValueError(f"{path}: truncated IDX file, {len(raw)} bytes is shorter than the 4-byte magic number")
+        raise ValueError(
+            f"{path}: truncated IDX file, {len(raw)} bytes is shorter than the 4-byte magic number"
+        )
     zero_a, zero_b, type_code, n_dims = raw[:4]
     if zero_a != 0 or zero_b != 0 or type_code not in IDX_DTYPES:
         raise ValueError(
@@ -89,16 +91,17 @@ def read_idx(path):
         )
     header_end = 4 + 4 * n_dims
     if len(raw) < header_end:
-        raise ValueError(f"{path}: truncated IDX header, {n_dims} dimensions need {header_end} bytes, found {len(raw)}")
+        raise ValueError(
+            f"{path}: truncated IDX header, {n_dims} dimensions need {header_end} bytes, found {len(raw)}"
+        )
     shape = tuple(int(size) for size in np.frombuffer(raw, dtype=">u4", count=n_dims, offset=4))
 
     dtype = IDX_DTYPES[type_code]
     expected_bytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     found_bytes = len(raw) - header_end
-    if found_bytes < expected_bytes:
-        raise ValueError(f"{path}: truncated IDX data, shape {shape} needs {expected_bytes} bytes, found {found_bytes}")
-    if found_bytes > expected_bytes:
-        raise ValueError(f"{path}: IDX size mismatch, shape {shape} needs {expected_bytes} bytes, found {found_bytes}")
+    if found_bytes != expected_bytes:
+        problem = "truncated IDX data" if found_bytes < expected_bytes else "IDX size mismatch"
+        raise ValueError(f"{path}: {problem}, shape {shape} needs {expected_bytes} bytes, found {found_bytes}")
     values = np.frombuffer(raw, dtype=dtype, offset=header_end).reshape(shape)
     return values.astype(dtype.newbyteorder("="))
 
@@ -121,7 +124,9 @@ def download_file(url, destination, expected_sha256=None, opener=None):
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
     opener = opener or _open_url
-    handle, temp_name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".part", dir=destination.parent)
+    handle, temp_name = tempfile.mkstemp(
+        prefix=f".{destination.name}.", suffix=".part", dir=destination.parent
+    )
     try:
         digest = hashlib.sha256()
         with os.fdopen(handle, "wb") as temp_file, opener(url) as response:
@@ -181,9 +186,13 @@ def load_mnist(root, train=True, download=False, kind="mnist"):
     images_path, labels_path = (root / name for name in file_names)
     images, labels = read_idx(images_path), read_idx(labels_path)
     if images.ndim != 3 or images.dtype != np.uint8:
-        raise ValueError(f"{images_path}: expected uint8 images of shape (n, rows, cols), got {images.dtype} {images.shape}")
+        raise ValueError(
+            f"{images_path}: expected uint8 images of shape (n, rows, cols), got {images.dtype} {images.shape}"
+        )
     if labels.ndim != 1 or labels.dtype != np.uint8:
-        raise ValueError(f"{labels_path}: expected uint8 labels of shape (n,), got {labels.dtype} {labels.shape}")
+        raise ValueError(
+            f"{labels_path}: expected uint8 labels of shape (n,), got {labels.dtype} {labels.shape}"
+        )
     if len(images) != len(labels):
         raise ValueError(f"{root}: {len(images)} images but {len(labels)} labels")
     X = images.reshape(len(images), -1).astype(np.float32) / np.float32(255.0)

@@ -94,7 +94,8 @@ def standardize(X_train, *others, eps=1e-8):
     for position, other in enumerate(others):
         if other.shape[1:] != X_train.shape[1:]:
             raise ValueError(
-                f"others[{position}] has feature shape {other.shape[1:]}, expected {X_train.shape[1:]} like X_train"
+                f"others[{position}] has feature shape {other.shape[1:]}, "
+                f"expected {X_train.shape[1:]} like X_train"
             )
     out_dtype = X_train.dtype if np.issubdtype(X_train.dtype, np.floating) else np.dtype(np.float32)
 

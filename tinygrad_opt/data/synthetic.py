@@ -7,6 +7,7 @@ Classification generators return int64 labels and shuffle the samples, so any pr
 data holds a mix of classes.
 """
 import numbers
+import operator
 
 import numpy as np
 
@@ -181,6 +182,16 @@ def make_blobs(n_samples=300, centers=3, n_features=2, cluster_std=1.0, seed=Non
     return _shuffled(X, label.astype(np.int64), rng)
 
 
+def _column_indices(sparse_features) -> list:
+    """`sparse_features` (one index or a sequence of them) as a list of ints."""
+    if isinstance(sparse_features, numbers.Integral):
+        sparse_features = (sparse_features,)
+    try:
+        return [operator.index(column) for column in sparse_features]
+    except TypeError:
+        raise ValueError(f"sparse_features must be column indices, got {sparse_features!r}") from None
+
+
 def make_sparse_regression(
     n_samples=1000, n_features=10, sparse_features=(0,), density=0.02, noise=0.0, seed=None
 ):
@@ -189,7 +200,7 @@ def make_sparse_regression(
     This is the situation AdaGrad was designed for: the weights of rare features get few,
     small gradient contributions, so a single global learning rate under-trains them.
 
-    The columns listed in `sparse_features` are standard normal in exactly
+    The columns listed in `sparse_features` (one index or a sequence) are standard normal in exactly
     `max(1, round(density * n_samples))` randomly chosen samples and zero elsewhere; all
     other columns are dense standard normal. The true weights are standard normal, and
     `y = X @ true_weight` plus gaussian noise of standard deviation `noise` (none by default,
@@ -204,7 +215,7 @@ def make_sparse_regression(
     noise = check_non_negative("noise", noise)
     if isinstance(density, bool) or not isinstance(density, numbers.Real) or not 0 < density <= 1:
         raise ValueError(f"density must be a number in (0, 1], got {density!r}")
-    sparse_columns = [int(column) for column in sparse_features]
+    sparse_columns = _column_indices(sparse_features)
     for column in sparse_columns:
         if not 0 <= column < n_features:
             raise ValueError(
