@@ -95,19 +95,24 @@ def topological_order(root):
     any depth is fine; Python's recursion limit (~1000) never applies.
     """
     order = []
-    visited = {id(root)}
+    visited = set()
     stack = [(root, False)]
     while stack:
         tensor, children_done = stack.pop()
         if children_done:
             order.append(tensor)
             continue
+        # Mark a tensor visited when it is expanded, not when it is pushed: a tensor pushed
+        # early (as one op's input) may be reached again below another of its consumers, and
+        # it must then be finished before that consumer, not after it.
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
         stack.append((tensor, True))
         fn = tensor.grad_fn
         if fn is not None:
             for parent in fn.inputs:
                 if parent.requires_grad and id(parent) not in visited:
-                    visited.add(id(parent))
                     stack.append((parent, False))
     return order
 
