@@ -133,7 +133,7 @@ class GELU(Function):
         if approximate == "tanh":
             self.t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3))
             return 0.5 * x * (1 + self.t)
-        self.cdf = (0.5 * (1 + _erf(x / math.sqrt(2)).astype(np.float64))).astype(x.dtype)
+        self.cdf = (0.5 * (1 + np.asarray(_erf(x / math.sqrt(2)), dtype=np.float64))).astype(x.dtype)
         return x * self.cdf
 
     def backward(self, grad):
