@@ -1,7 +1,7 @@
 """Softmax, log-softmax and log-sum-exp along an axis, all shifted by the max for stability.
 
 With m = max x:  logsumexp(x) = m + ln Σ e^(x−m),  log_softmax(x) = x − logsumexp(x),
-softmax(x) = e^(x − logsumexp(x)). No exponent is ever positive, so nothing overflows.
+softmax(x) = e^(x−m) / Σ e^(x−m). No exponent is ever positive, so nothing overflows.
 """
 import numpy as np
 
@@ -9,26 +9,32 @@ from .function import Function
 from .reduce import normalize_axes
 
 
-def _stable_logsumexp(x, axes):
+def _shift(x, axes):
+    """(m, x − m) with m = max x along `axes` (0 for an all −inf row, which then stays −inf)."""
     shift = np.max(x, axis=axes, keepdims=True)
-    shift = np.where(np.isfinite(shift), shift, 0)  # all −inf rows stay −inf instead of nan
-    return shift + np.log(np.sum(np.exp(x - shift), axis=axes, keepdims=True))
+    shift = np.where(np.isfinite(shift), shift, 0)
+    return shift, x - shift
+
+
+def _log_sum_exp(shifted, axes):
+    with np.errstate(divide="ignore"):  # ln 0 = −inf for an all −inf row, without a warning
+        return np.log(np.sum(np.exp(shifted), axis=axes, keepdims=True))
 
 
 class LogSumExp(Function):
-    """y = ln Σ eˣ over `axis`;  ∂y/∂xᵢ = softmax(x)ᵢ."""
-
-    saved_inputs = (0,)
+    """y = ln Σ eˣ over `axis`;  ∂y/∂xᵢ = softmax(x)ᵢ = e^((x−m) − ln Σ e^(x−m))."""
 
     def forward(self, x, axis=None, keepdims=False):
-        self.axes, self.keepdims, self.x = normalize_axes(axis, x.ndim), keepdims, x
-        self.lse = _stable_logsumexp(x, self.axes)
-        return self.lse if keepdims else np.squeeze(self.lse, axis=self.axes)
+        self.axes, self.keepdims, self.ndim = normalize_axes(axis, x.ndim), keepdims, x.ndim
+        shift, self.shifted = _shift(x, self.axes)
+        self.log_sum = _log_sum_exp(self.shifted, self.axes)
+        lse = shift + self.log_sum
+        return lse if keepdims else np.squeeze(lse, axis=self.axes)
 
     def backward(self, grad):
-        if not self.keepdims and self.x.ndim:
+        if not self.keepdims and self.ndim:
             grad = np.expand_dims(grad, self.axes)
-        return grad * np.exp(self.x - self.lse)
+        return grad * np.exp(self.shifted - self.log_sum)
 
 
 class LogSoftmax(Function):
@@ -38,7 +44,10 @@ class LogSoftmax(Function):
 
     def forward(self, x, axis=-1):
         self.axes = normalize_axes(axis, x.ndim)
-        self.out = x - _stable_logsumexp(x, self.axes)
+        # (x − m) − ln Σ e^(x−m), not x − logsumexp(x): adding m and subtracting it again
+        # would lose float32 precision for large |x|.
+        shifted = _shift(x, self.axes)[1]
+        self.out = shifted - _log_sum_exp(shifted, self.axes)
         return self.out
 
     def backward(self, grad):
@@ -52,7 +61,8 @@ class Softmax(Function):
 
     def forward(self, x, axis=-1):
         self.axes = normalize_axes(axis, x.ndim)
-        self.out = np.exp(x - _stable_logsumexp(x, self.axes))
+        exps = np.exp(_shift(x, self.axes)[1])
+        self.out = exps / exps.sum(axis=self.axes, keepdims=True)
         return self.out
 
     def backward(self, grad):
