@@ -539,10 +539,11 @@ class Tensor:
         return self.var(axis, keepdims, dim=dim, keepdim=keepdim, correction=correction, unbiased=unbiased).sqrt()
 
     def softmax(self, axis=-1, *, dim=None):
-        return _ops.Softmax.apply(self, axis=_axes(axis, dim))
+        # `dim` replaces the default axis (-1 here is a default, not a clash with `dim`)
+        return _ops.Softmax.apply(self, axis=_axes(axis if dim is None else None, dim))
 
     def log_softmax(self, axis=-1, *, dim=None):
-        return _ops.LogSoftmax.apply(self, axis=_axes(axis, dim))
+        return _ops.LogSoftmax.apply(self, axis=_axes(axis if dim is None else None, dim))
 
     def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return _ops.LogSumExp.apply(self, axis=_axes(axis, dim), keepdims=_keep(keepdims, keepdim))
