@@ -50,14 +50,15 @@ class _GradMode(contextlib.ContextDecorator):
         return wrapper
 
 
-def no_grad():
-    """Operations inside do not record the graph: `with no_grad():` or `@no_grad()`."""
-    return _GradMode(False)
+def no_grad(func=None):
+    """Operations inside do not record the graph: `with no_grad():`, `@no_grad()` or `@no_grad`."""
+    return _GradMode(False) if func is None else _GradMode(False)(func)
 
 
-def enable_grad():
-    """Turn recording back on inside a `no_grad` block (used by `Optimizer.step(closure)`)."""
-    return _GradMode(True)
+def enable_grad(func=None):
+    """Turn recording back on inside a `no_grad` block (used by `Optimizer.step(closure)`);
+    `with enable_grad():`, `@enable_grad()` or `@enable_grad`."""
+    return _GradMode(True) if func is None else _GradMode(True)(func)
 
 
 def set_grad_enabled(mode: bool):
