@@ -1,0 +1,266 @@
+"""The losses as fused ops: each is one `Function` whose forward and backward are a few numpy
+lines, instead of a chain of small ops (fewer nodes, fewer temporaries, a stable formula).
+
+Notation: x the prediction (input), y the target, lₙ the loss of element n, and the reduction
+    'none': L = (lₙ),   'sum': L = Σₙ lₙ,   'mean': L = Σₙ lₙ / D
+with D the number of elements, except for class-label targets (cross-entropy, NLL), where D is
+the sum of the class weights of the labels not ignored (the count of those labels without
+weights), as in PyTorch. In backward, g = ∂L/∂lₙ is the incoming gradient (divided by D for
+'mean'), and each docstring gives ∂lₙ/∂x (and ∂lₙ/∂y where the target may require grad).
+
+These ops trust their arguments; `tinygrad_opt.nn.functional` validates them first.
+"""
+import numpy as np
+
+from ..ops import Function
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduce(losses, reduction, denominator=None):
+    if reduction == "none":
+        return losses
+    total = losses.sum()
+    if reduction == "sum":
+        return total
+    return total / (losses.size if denominator is None else denominator)
+
+
+def _per_element(grad, reduction, count):
+    """∂L/∂lₙ: the incoming gradient, shared out by the reduction."""
+    if reduction == "mean":
+        return grad / count
+    return grad  # 'sum': the same for every element; 'none': already one per element
+
+
+class MSE(Function):
+    """lₙ = (xₙ − yₙ)²;   ∂lₙ/∂xₙ = 2(xₙ − yₙ),   ∂lₙ/∂yₙ = −2(xₙ − yₙ)."""
+
+    def forward(self, input, target, reduction="mean"):
+        self.diff, self.reduction = input - target, reduction
+        return _reduce(self.diff * self.diff, reduction)
+
+    def backward(self, grad):
+        grad_input = (2 * _per_element(grad, self.reduction, self.diff.size)) * self.diff
+        return grad_input, (-grad_input if self.inputs[1].requires_grad else None)
+
+
+class L1(Function):
+    """lₙ = |xₙ − yₙ|;   ∂lₙ/∂xₙ = sign(xₙ − yₙ) (0 where equal),   ∂lₙ/∂yₙ = −sign(xₙ − yₙ)."""
+
+    def forward(self, input, target, reduction="mean"):
+        self.diff, self.reduction = input - target, reduction
+        return _reduce(np.abs(self.diff), reduction)
+
+    def backward(self, grad):
+        grad_input = _per_element(grad, self.reduction, self.diff.size) * np.sign(self.diff)
+        return grad_input, (-grad_input if self.inputs[1].requires_grad else None)
+
+
+class Huber(Function):
+    """With d = xₙ − yₙ and δ = `delta`:
+        lₙ = ½d²            if |d| < δ
+        lₙ = δ(|d| − ½δ)    otherwise
+    ∂lₙ/∂xₙ = clip(d, −δ, δ),   ∂lₙ/∂yₙ = −clip(d, −δ, δ).
+    """
+
+    def forward(self, input, target, reduction="mean", delta=1.0):
+        self.diff, self.reduction, self.delta = input - target, reduction, delta
+        size = np.abs(self.diff)
+        losses = np.where(size < delta, 0.5 * self.diff * self.diff, delta * (size - 0.5 * delta))
+        return _reduce(losses.astype(input.dtype, copy=False), reduction)
+
+    def backward(self, grad):
+        slope = np.clip(self.diff, -self.delta, self.delta)
+        grad_input = _per_element(grad, self.reduction, self.diff.size) * slope
+        return grad_input, (-grad_input if self.inputs[1].requires_grad else None)
+
+
+def _as_rows(array, class_axis):
+    """View an (N, C, d₁, …) or (C,) array as rows of C classes: shape (M, C)."""
+    if array.ndim == 1:
+        return array[None, :]
+    if array.ndim == 2:
+        return array
+    return np.moveaxis(array, class_axis, -1).reshape(-1, array.shape[class_axis])
+
+
+def _from_rows(rows, shape, class_axis):
+    """Inverse of `_as_rows`."""
+    if len(shape) <= 2:
+        return rows.reshape(shape)
+    moved = shape[:class_axis] + shape[class_axis + 1:] + (shape[class_axis],)
+    return np.moveaxis(rows.reshape(moved), -1, class_axis)
+
+
+def _label_distribution(labels, n_classes, weight, ignore_index, smoothing, dtype):
+    """The weighted target distribution q (M, C) of class labels (M,), and D for 'mean'.
+
+        q_{n,c} = [label not ignored] · ((1 − ε)·w_{yₙ}·[c = yₙ] + (ε/C)·w_c)
+        D = Σₙ [label not ignored] · w_{yₙ}
+    (w ≡ 1 without class weights). Also returns Σ_c q_{n,c} per row, or None when it is 1.
+    """
+    rows = np.arange(labels.shape[0])
+    ignored = labels == ignore_index
+    any_ignored = ignored.any()
+    if any_ignored:
+        labels = np.where(ignored, 0, labels)
+    label_weight = weight[labels] if weight is not None else np.ones(labels.shape, dtype=dtype)
+    if any_ignored:
+        label_weight = label_weight * ~ignored
+    q = np.zeros((labels.shape[0], n_classes), dtype=dtype)
+    q[rows, labels] = (1 - smoothing) * label_weight if smoothing else label_weight
+    if smoothing:
+        uniform = np.full(n_classes, smoothing / n_classes, dtype=dtype)
+        if weight is not None:
+            uniform = uniform * weight
+        q += uniform if not any_ignored else uniform * ~ignored[:, None]
+    total = q.sum(axis=1, keepdims=True) if (weight is not None or any_ignored) else None
+    return q, label_weight.sum(), total
+
+
+class CrossEntropy(Function):
+    """Softmax cross-entropy on raw scores (logits) z, classes along axis 1 (axis 0 for 1-D).
+
+    log pₙ = zₙ − logsumexp(zₙ) (shifted by the max, so nothing overflows) and
+        lₙ = −Σ_c q_{n,c} · log p_{n,c}
+    where q is the target distribution: for a class label yₙ with class weights w and label
+    smoothing ε, q_{n,c} = (1 − ε)·w_{yₙ}·[c = yₙ] + (ε/C)·w_c (0 for ignored labels); for
+    class probabilities t, q_{n,c} = w_c·((1 − ε)·t_{n,c} + ε/C). Then
+        ∂lₙ/∂z_{n,c} = (Σ_k q_{n,k})·p_{n,c} − q_{n,c}     (= p − onehot(y) in the plain case)
+        ∂lₙ/∂t_{n,c} = −(1 − ε)·w_c·log p_{n,c}            (probability targets only)
+    'mean' divides by the summed label weights (class labels) or by the number of rows
+    (probabilities).
+    """
+
+    def forward(self, logits, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+        class_axis = 1 if logits.ndim >= 2 else 0
+        self.shape, self.class_axis, self.reduction = logits.shape, class_axis, reduction
+        self.smoothing, self.weight = label_smoothing, weight
+        z = _as_rows(logits, class_axis)
+        n_classes = z.shape[1]
+        shifted = z - z.max(axis=1, keepdims=True)
+        exp = np.exp(shifted)
+        sum_exp = exp.sum(axis=1, keepdims=True)
+        self.log_p = shifted - np.log(sum_exp)
+        exp /= sum_exp
+        self.p = exp
+        if target.dtype.kind == "f":
+            t = _as_rows(target, class_axis)
+            q = t * (1 - label_smoothing) + label_smoothing / n_classes if label_smoothing else t
+            if weight is not None:
+                q = q * weight
+            self.q_total = q.sum(axis=1, keepdims=True)
+            self.denominator = q.shape[0]
+        else:
+            q, self.denominator, self.q_total = _label_distribution(
+                target.reshape(-1), n_classes, weight, ignore_index, label_smoothing, logits.dtype)
+        self.q = q
+        losses = -(q * self.log_p).sum(axis=1)
+        out_shape = self.shape[:class_axis] + self.shape[class_axis + 1:]
+        return _reduce(losses.reshape(out_shape), reduction, self.denominator)
+
+    def backward(self, grad):
+        g = _per_element(grad, self.reduction, self.denominator)
+        if self.reduction == "none":
+            g = np.reshape(g, (-1, 1))
+        p = self.p if self.q_total is None else self.q_total * self.p
+        grad_logits = _from_rows((p - self.q) * g, self.shape, self.class_axis)
+        grad_target = None
+        if self.inputs[1].requires_grad:
+            rows = -(1 - self.smoothing) * self.log_p * g
+            if self.weight is not None:
+                rows = rows * self.weight
+            grad_target = _from_rows(rows, self.shape, self.class_axis)
+        return grad_logits, grad_target
+
+
+class NLL(Function):
+    """Negative log-likelihood of log-probabilities x (classes along axis 1; axis 0 for 1-D):
+        lₙ = −w_{yₙ} · x_{n,yₙ}   (0 for ignored labels)
+        ∂lₙ/∂x_{n,c} = −w_{yₙ}·[c = yₙ]
+    'mean' divides by Σₙ w_{yₙ} over labels not ignored.
+    """
+
+    def forward(self, input, target, weight=None, ignore_index=-100, reduction="mean"):
+        class_axis = 1 if input.ndim >= 2 else 0
+        self.shape, self.class_axis, self.reduction = input.shape, class_axis, reduction
+        x = _as_rows(input, class_axis)
+        self.q, self.denominator, _ = _label_distribution(
+            target.reshape(-1), x.shape[1], weight, ignore_index, 0.0, input.dtype)
+        losses = -(self.q * x).sum(axis=1)
+        return _reduce(losses.reshape(target.shape), reduction, self.denominator)
+
+    def backward(self, grad):
+        g = _per_element(grad, self.reduction, self.denominator)
+        if self.reduction == "none":
+            g = np.reshape(g, (-1, 1))
+        return _from_rows(-self.q * g, self.shape, self.class_axis), None
+
+
+_LOG_FLOOR = -100.0   # PyTorch clamps BCE's logs at −100, so p = 0 or 1 gives a finite loss
+_EPSILON = 1e-12      # and the gradient's denominator x(1 − x) at 1e-12
+
+
+class BinaryCrossEntropy(Function):
+    """Binary cross-entropy of probabilities x ∈ [0, 1] and targets y ∈ [0, 1]:
+        lₙ = −wₙ·(yₙ·log xₙ + (1 − yₙ)·log(1 − xₙ))     (each log clamped at −100)
+        ∂lₙ/∂xₙ = wₙ·(xₙ − yₙ) / max(xₙ(1 − xₙ), 1e-12)
+        ∂lₙ/∂yₙ = wₙ·(log(1 − xₙ) − log xₙ)
+    """
+
+    def forward(self, input, target, weight=None, reduction="mean"):
+        with np.errstate(divide="ignore"):  # log 0 = −inf, then clamped
+            self.log_x = np.maximum(np.log(input), _LOG_FLOOR)
+            self.log_1mx = np.maximum(np.log1p(-input), _LOG_FLOOR)
+        self.x, self.y, self.weight, self.reduction = input, target, weight, reduction
+        losses = -(target * self.log_x + (1 - target) * self.log_1mx)
+        if weight is not None:
+            losses = losses * weight
+        return _reduce(losses.astype(input.dtype, copy=False), reduction)
+
+    def backward(self, grad):
+        x, y, w = self.x, self.y, self.weight
+        g = _per_element(grad, self.reduction, x.size)
+        if w is not None:
+            g = g * w
+        grad_input = g * (x - y) / np.maximum(x * (1 - x), _EPSILON)
+        grad_target = g * (self.log_1mx - self.log_x) if self.inputs[1].requires_grad else None
+        return grad_input.astype(x.dtype, copy=False), grad_target
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """Binary cross-entropy on a logit x (σ applied inside), stable for any x (e.g. ±1000):
+        lₙ = wₙ·((1 − yₙ)·xₙ + ρₙ·softplus(−xₙ)),   ρₙ = 1 + (pos_weight − 1)·yₙ
+    with softplus(−x) = log(1 + e⁻ˣ) = max(−x, 0) + log(1 + e^(−|x|)); without pos_weight
+    this is max(x, 0) − x·y + log(1 + e^(−|x|)). No exponent is positive, so nothing overflows.
+        ∂lₙ/∂xₙ = wₙ·((1 − yₙ) − ρₙ·σ(−xₙ))        (= wₙ·(σ(xₙ) − yₙ) without pos_weight)
+        ∂lₙ/∂yₙ = wₙ·(−xₙ + (pos_weight − 1)·softplus(−xₙ))
+    """
+
+    def forward(self, input, target, weight=None, pos_weight=None, reduction="mean"):
+        with np.errstate(under="ignore"):  # e^(−|x|) may round to 0: that is the exact limit
+            small = np.exp(-np.abs(input))
+            self.softplus_neg = np.maximum(-input, 0) + np.log1p(small)
+            # σ(−x) = 1/(1 + eˣ), from e^(−|x|) on the side that cannot overflow
+            self.sigmoid_neg = np.where(input >= 0, small, 1) / (1 + small)
+        self.x, self.y, self.reduction = input, target, reduction
+        self.weight, self.pos_weight = weight, pos_weight
+        self.rho = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
+        losses = (1 - target) * input + self.rho * self.softplus_neg
+        if weight is not None:
+            losses = losses * weight
+        return _reduce(losses.astype(input.dtype, copy=False), self.reduction)
+
+    def backward(self, grad):
+        g = _per_element(grad, self.reduction, self.x.size)
+        if self.weight is not None:
+            g = g * self.weight
+        with np.errstate(under="ignore"):
+            grad_input = g * ((1 - self.y) - self.rho * self.sigmoid_neg)
+            grad_target = None
+            if self.inputs[1].requires_grad:
+                d_target = -self.x if self.pos_weight is None else \
+                    -self.x + (self.pos_weight - 1) * self.softplus_neg
+                grad_target = g * d_target
+        return grad_input.astype(self.x.dtype, copy=False), grad_target
