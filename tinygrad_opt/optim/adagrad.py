@@ -1,0 +1,84 @@
+"""AdaGrad: each parameter gets its own learning rate, shrinking with its squared gradients."""
+import numpy as np
+
+from .optimizer import Optimizer
+
+
+class AdaGrad(Optimizer):
+    """Adaptive gradient, exactly as PyTorch's `torch.optim.Adagrad`.
+
+    The notes (ε inside the root, ε = 1e-8):
+
+        G_t     = G_{t−1} + g_t ⊙ g_t                  (running sum of squared gradients)
+        θ_{t+1} = θ_t − η / √(G_t + ε) ⊙ g_t
+
+    PyTorch (and this class), ε *outside* the root, default ε = 1e-10:
+
+        g ← −g                              if maximize
+        g ← g + λ·θ                         if weight_decay λ ≠ 0
+        η_t     = η / (1 + (t − 1)·lr_decay)
+        G_t     = G_{t−1} + g_t ⊙ g_t       (G_0 = initial_accumulator_value)
+        θ_{t+1} = θ_t − η_t · g_t / (√G_t + ε)
+
+    The two agree when ε = 0. With ε > 0 they differ most where G is tiny: for a first
+    gradient g = 1e-4, √(g² + 1e-8) = 1.414e-4 (the notes' step 0.707·η) against
+    √(g²) + 1e-10 = 1.0001e-4 (PyTorch's step 0.9999·η). A rarely-updated weight — the notes' motivation — is
+    exactly where G stays small, so the choice is visible there. (The notes' per-weight form
+    h ← h + g², w ← w − η/√h · g is the ε = 0 case of both.)
+
+    A parameter that keeps receiving gradients sees its step shrink like 1/√t: G only grows
+    (the weakness the notes point out, and the reason for RMSProp).
+
+    `AdaGrad(params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+    eps=1e-10, *, maximize=False)`; state per parameter (created at construction, as in
+    PyTorch): `step`, `sum`. A group's own `initial_accumulator_value` is used for its
+    parameters (PyTorch uses the constructor's value for every group).
+    """
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+                 eps=1e-10, *, maximize=False):
+        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, maximize=maximize)
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            for p in group["params"]:
+                self.state[p] = self._init_state(p.data, group)
+
+    def _check(self, group):
+        if not 0.0 <= group["lr"]:
+            raise ValueError(f"Invalid learning rate: {group['lr']}")
+        if not 0.0 <= group["lr_decay"]:
+            raise ValueError(f"Invalid lr_decay value: {group['lr_decay']}")
+        if not 0.0 <= group["weight_decay"]:
+            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
+        if not 0.0 <= group["initial_accumulator_value"]:
+            raise ValueError(
+                f"Invalid initial_accumulator_value value: {group['initial_accumulator_value']}")
+        if not 0.0 <= group["eps"]:
+            raise ValueError(f"Invalid epsilon value: {group['eps']}")
+
+    def _init_state(self, param, group):
+        return {"step": 0, "sum": np.full_like(param, group["initial_accumulator_value"])}
+
+    def _update(self, param, grad, state, group):
+        lr, lr_decay, eps = float(group["lr"]), float(group["lr_decay"]), float(group["eps"])
+        wd = float(group["weight_decay"])
+        work, denom = self._scratch(param, 2)
+        G = state["sum"]
+
+        state["step"] += 1
+        t = state["step"]
+        g = grad
+        if group["maximize"]:
+            g = np.negative(grad, out=work)                         # g ← −g
+        if wd != 0:
+            g = np.add(g, np.multiply(param, wd, out=denom), out=work)  # g ← g + λ·θ
+
+        lr_t = lr / (1 + (t - 1) * lr_decay)                        # η_t = η / (1 + (t−1)·decay)
+        G += np.multiply(g, g, out=denom)                           # G_t = G_{t−1} + g²
+        std = np.sqrt(G, out=denom)
+        std += eps                                                  # √G_t + ε
+        param -= np.divide(np.multiply(g, lr_t, out=work), std, out=work)  # θ ← θ − η_t·g / (√G_t + ε)
+
+
+Adagrad = AdaGrad

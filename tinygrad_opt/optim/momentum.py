@@ -1,0 +1,66 @@
+"""Momentum: the notes' form, a velocity that remembers an exponentially decaying sum of steps."""
+import numpy as np
+
+from .optimizer import Optimizer
+
+
+class Momentum(Optimizer):
+    """Gradient descent with momentum, as the lecture notes write it.
+
+        v_t     = γ · v_{t−1} + η · g_t        (v_0 = 0, γ = momentum = 0.9)
+        θ_{t+1} = θ_t − v_t
+
+    Unrolled with f_t = η·g_t: v_1 = f_1, v_2 = γf_1 + f_2, v_3 = γ²f_1 + γf_2 + f_3, ... — steps
+    that agree add up to speed, so a shallow local minimum can be rolled through.
+
+    PyTorch's `SGD(momentum=γ)` keeps the *unscaled* buffer b_t = γ·b_{t−1} + g_t and steps
+    θ ← θ − η·b_t. With a constant η, v_t = η·b_t for every t, so both give the same
+    trajectory (up to rounding, ~1e-16 relative). When η changes, they part: PyTorch applies
+    the new η to the whole buffer (every past gradient is rescaled at once), the notes' form
+    applies it only to the new gradient (past steps keep the η they were taken with).
+
+    Options, all as in PyTorch's SGD:
+        g ← −g                  if maximize
+        g ← g + λ·θ             if weight_decay λ ≠ 0
+        θ ← θ − (γ·v_t + η·g_t) if nesterov (PyTorch's Nesterov form, η·b_t = v_t)
+
+    `Momentum(params, lr=1e-2, momentum=0.9, weight_decay=0, nesterov=False, *,
+    maximize=False)`; state per parameter: `velocity`.
+    """
+
+    def __init__(self, params, lr=1e-2, momentum=0.9, weight_decay=0, nesterov=False, *, maximize=False):
+        defaults = dict(lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov,
+                        maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _check(self, group):
+        if not 0.0 <= group["lr"]:
+            raise ValueError(f"Invalid learning rate: {group['lr']}")
+        if not 0.0 <= group["momentum"]:
+            raise ValueError(f"Invalid momentum value: {group['momentum']}")
+        if not 0.0 <= group["weight_decay"]:
+            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
+        if group["nesterov"] and group["momentum"] <= 0:
+            raise ValueError("Nesterov momentum requires a momentum")
+
+    def _init_state(self, param, group):
+        return {"velocity": np.zeros_like(param)}                   # v_0 = 0
+
+    def _update(self, param, grad, state, group):
+        lr, gamma, wd = float(group["lr"]), float(group["momentum"]), float(group["weight_decay"])
+        work, tmp = self._scratch(param, 2)
+        v = state["velocity"]
+
+        g = grad
+        if group["maximize"]:
+            g = np.negative(grad, out=work)                         # g ← −g
+        if wd != 0:
+            g = np.add(g, np.multiply(param, wd, out=tmp), out=work)  # g ← g + λ·θ
+
+        step = np.multiply(g, lr, out=tmp)                          # f_t = η·g_t
+        v *= gamma
+        v += step                                                   # v_t = γ·v_{t−1} + η·g_t
+        if group["nesterov"]:
+            param -= np.add(np.multiply(v, gamma, out=work), step, out=work)  # θ ← θ − (γ·v_t + η·g_t)
+        else:
+            param -= v                                              # θ ← θ − v_t

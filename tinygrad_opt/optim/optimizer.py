@@ -1,0 +1,316 @@
+"""Optimizer: what every update rule shares — parameter groups, per-parameter state, step().
+
+    optimizer = Adam(model.parameters(), lr=1e-3)        # or a list of dicts (groups)
+    optimizer.zero_grad()                                # p.grad = None for every parameter
+    loss.backward()                                      # fills p.grad
+    optimizer.step()                                     # θ ← rule(θ, g, state)
+
+The semantics are PyTorch's `torch.optim.Optimizer`:
+
+- `param_groups`: a list of dicts, each with `"params"` (a list of Tensors) and its own
+  hyperparameters (missing ones are taken from `defaults`).
+- `state`: a dict keyed by the parameter Tensor, holding that parameter's buffers under
+  PyTorch's names (`momentum_buffer`, `exp_avg`, ...). It is filled lazily on the first
+  `step()` that sees the parameter with a gradient (Adagrad fills it at construction).
+  `state[p]["step"]` is a Python int (PyTorch keeps a 0-d float tensor; the values are the
+  same whole numbers, and `β ** step` gives the same float either way).
+- `state_dict()`: `{"state": {index: {...}}, "param_groups": [{..., "params": [indices]}]}`
+  with parameters numbered in group order — PyTorch's format. `load_state_dict()` checks the
+  group count and sizes, and copies every array into a new array of its parameter's dtype.
+
+A subclass supplies three things: `_check(hyperparameters)` (validation with PyTorch's
+wording, run before anything changes), `_init_state(param, group)` (the buffers of one
+parameter) and `_update(param, grad, state, group)`, the rule itself on numpy arrays,
+written in place (`out=`) so `p.data` keeps its identity.
+"""
+import copy
+import numbers
+from collections import defaultdict
+
+import numpy as np
+
+from ..autograd import enable_grad
+from ..tensor import Tensor
+
+
+def _typename(value):
+    kind = type(value)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _plain(value):
+    """numpy scalars → Python numbers, so a float32 parameter is never promoted by a float64 lr."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+class Optimizer:
+    """Base class of every update rule (PyTorch's `torch.optim.Optimizer`).
+
+    `Optimizer(params, defaults)`: `params` is an iterable of Tensors, or of dicts defining
+    parameter groups (`{"params": [...], "lr": 0.1}`); `defaults` holds the hyperparameters a
+    group does not set itself.
+    """
+
+    def __init__(self, params, defaults):
+        self._check(defaults)
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            f"Tensors or dicts, but got {_typename(params)}")
+        if isinstance(params, dict):
+            params = [params]
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+
+        self.defaults = dict(defaults)
+        self.state = defaultdict(dict)
+        self.param_groups = []
+        self._scratch_buffers = {}
+        self._opt_called = False
+        for param_group in param_groups:
+            self.add_param_group(param_group)
+
+    # ----------------------------------------------------------------- groups
+    def add_param_group(self, param_group):
+        """Add a group of parameters with its own hyperparameters (e.g. unfreezing a layer).
+
+        The group is validated completely before it is added: a bad hyperparameter, a
+        non-Tensor, a non-leaf Tensor or a parameter already being optimized raises and leaves
+        the optimizer unchanged.
+        """
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {_typename(param_group)}")
+        if "params" not in param_group:
+            raise ValueError("a parameter group needs a 'params' entry (a list of Tensors)")
+        group = dict(param_group)
+        params = group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, (set, frozenset)):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but "
+                            "the ordering of tensors in sets will change between runs. Please use a "
+                            "list instead.")
+        else:
+            params = list(params)
+
+        names = [item[0] for item in params if isinstance(item, tuple)]
+        params = [item[1] if isinstance(item, tuple) else item for item in params]
+        if names:
+            if len(names) != len(params):
+                raise ValueError("all optimizer params should be with/without names. "
+                                 "Some param names are missing")
+            group["param_names"] = names
+        group["params"] = params
+
+        for index, param in enumerate(params):
+            if not isinstance(param, Tensor):
+                raise TypeError("optimizer can only optimize Tensors, but one of the params is "
+                                f"{_typename(param)}")
+            if not (param.is_leaf or param._retains_grad):
+                raise ValueError("can't optimize a non-leaf Tensor")
+            if param.data.dtype.kind != "f":
+                raise TypeError(f"optimizer can only optimize floating point Tensors, but parameter "
+                                f"{index} of this group has dtype {param.data.dtype}")
+        seen = set()
+        for param in params:
+            if id(param) in seen:
+                raise ValueError("optimizer contains a parameter group with duplicate parameters: "
+                                 "the same Tensor would be updated twice per step")
+            seen.add(id(param))
+        for other in self.param_groups:
+            if any(id(param) in seen for param in other["params"]):
+                raise ValueError("some parameters appear in more than one parameter group")
+            if ("param_names" in group) != ("param_names" in other):
+                with_names = "with names" if "param_names" in group else "without names"
+                raise ValueError("all optimizer param groups should be with/without names. "
+                                 f"cannot add param group {with_names} to the optimizer")
+
+        for name, default in self.defaults.items():
+            group.setdefault(name, default)
+        self._check(group)
+        self.param_groups.append(group)
+
+    def _check(self, hyperparameters):
+        """Raise ValueError for a hyperparameter outside its range (PyTorch's wording)."""
+
+    # ----------------------------------------------------------------- step
+    def zero_grad(self, set_to_none=True):
+        """Forget the gradients: `p.grad = None` (default), or fill them with 0 in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    p.grad.data.fill(0)
+                    p.grad._changed_in_place()
+
+    def step(self, closure=None):
+        """Update every parameter that has a gradient; parameters whose `.grad` is None are skipped.
+
+        `closure`, if given, re-evaluates the model and returns the loss (it is called with
+        grad mode on, before the update); `step` returns that loss.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        self._check_grads()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state.get(p)
+                if state is None:
+                    state = self._init_state(p.data, group)
+                self._update(p.data, p.grad.data, state, group)
+                if state:
+                    self.state[p] = state
+                p._changed_in_place()
+        self._opt_called = True
+        return loss
+
+    def _check_grads(self):
+        # Checked for every parameter before any is updated, so a bad gradient changes nothing.
+        for i, group in enumerate(self.param_groups):
+            for j, p in enumerate(group["params"]):
+                grad = p.grad
+                if grad is None:
+                    continue
+                if grad.data.shape != p.data.shape or grad.data.dtype != p.data.dtype:
+                    raise RuntimeError(
+                        f"parameter {j} of group {i} has shape {p.data.shape} and dtype {p.data.dtype}, "
+                        f"but its gradient has shape {grad.data.shape} and dtype {grad.data.dtype}")
+
+    def _init_state(self, param, group):
+        """The new state of one parameter (a dict of buffers named as in PyTorch)."""
+        return {}
+
+    def _update(self, param, grad, state, group):
+        """Apply the rule to one parameter: numpy arrays, `param` changed in place."""
+        raise NotImplementedError
+
+    def _scratch(self, param, count):
+        """`count` reusable work arrays shaped like `param` (allocated once, not per step)."""
+        buffers = self._scratch_buffers.get(id(param))
+        if (buffers is None or len(buffers) < count or buffers[0].shape != param.shape
+                or buffers[0].dtype != param.dtype):
+            buffers = [np.empty_like(param) for _ in range(count)]
+            self._scratch_buffers[id(param)] = buffers
+        return buffers
+
+    # ----------------------------------------------------------------- checkpoints
+    def state_dict(self):
+        """The optimizer's state in PyTorch's format (arrays are copies).
+
+            {"state": {0: {"step": 3, "exp_avg": array, ...}, 1: {...}},
+             "param_groups": [{"lr": 0.001, ..., "params": [0, 1]}]}
+
+        Parameters are numbered 0, 1, ... in group order; the Tensors themselves are not saved.
+        """
+        index_of = {}
+        param_groups = []
+        for group in self.param_groups:
+            packed = {key: copy.deepcopy(value) for key, value in group.items() if key != "params"}
+            packed["params"] = []
+            for p in group["params"]:
+                index_of.setdefault(id(p), len(index_of))
+                packed["params"].append(index_of[id(p)])
+            param_groups.append(packed)
+        state = {}
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p in self.state and self.state[p]:
+                    state[index_of[id(p)]] = {key: (value.copy() if isinstance(value, np.ndarray) else value)
+                                              for key, value in self.state[p].items()}
+        return {"state": state, "param_groups": param_groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore a `state_dict()`: hyperparameters of each group and every parameter's buffers.
+
+        Parameters are matched by position (group by group, in order), as in PyTorch. The
+        whole dict is checked before anything changes; arrays are copied and cast to the
+        dtype of the parameter they belong to.
+        """
+        if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
+            raise ValueError("optimizer state_dict must be a dict with keys 'state' and 'param_groups'")
+        saved_groups = list(state_dict["param_groups"])
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                f"loaded state dict has a different number of parameter groups: "
+                f"{len(saved_groups)} in the state dict, {len(self.param_groups)} in the optimizer")
+        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(
+                    "loaded state dict contains a parameter group that doesn't match the size of "
+                    f"optimizer's group: group {i} has {len(saved['params'])} parameters in the "
+                    f"state dict and {len(group['params'])} in the optimizer")
+
+        param_of = {}
+        for group, saved in zip(self.param_groups, saved_groups):
+            for index, p in zip(saved["params"], group["params"]):
+                param_of[int(_plain(index))] = p
+
+        new_state = defaultdict(dict)
+        for key, saved_param_state in state_dict["state"].items():
+            index = int(_plain(key))
+            if index not in param_of:
+                raise ValueError(f"loaded state dict has state for parameter {index}, "
+                                 "which is in none of its parameter groups")
+            p = param_of[index]
+            new_state[p] = {name: self._load_value(name, value, p, index)
+                            for name, value in saved_param_state.items()}
+
+        new_groups = []
+        for group, saved in zip(self.param_groups, saved_groups):
+            new_group = {}
+            for key, value in saved.items():
+                if key == "params":
+                    continue
+                value = copy.deepcopy(_plain(value))
+                if isinstance(value, list) and isinstance(group.get(key), tuple):
+                    value = tuple(_plain(v) for v in value)
+                elif isinstance(value, tuple):
+                    value = tuple(_plain(v) for v in value)
+                new_group[key] = value
+            new_group["params"] = group["params"]
+            if "param_names" in group and "param_names" not in new_group:
+                new_group["param_names"] = group["param_names"]
+            for name, default in self.defaults.items():
+                new_group.setdefault(name, default)
+            self._check(new_group)
+            new_groups.append(new_group)
+
+        self.state = new_state
+        self.param_groups = new_groups
+
+    @staticmethod
+    def _load_value(name, value, param, index):
+        if name == "step":
+            return int(_plain(value))
+        if isinstance(value, (np.ndarray, Tensor)):
+            array = value.data if isinstance(value, Tensor) else value
+            if array.shape != param.data.shape:
+                raise ValueError(f"loaded state dict has '{name}' of shape {array.shape} for parameter "
+                                 f"{index}, whose shape is {param.data.shape}")
+            return np.array(array, dtype=param.data.dtype, copy=True)
+        if isinstance(value, (numbers.Number, np.generic)):
+            return _plain(value)
+        return copy.deepcopy(value)
+
+    # ----------------------------------------------------------------- display
+    def __repr__(self):
+        text = self.__class__.__name__ + " ("
+        for i, group in enumerate(self.param_groups):
+            text += f"\nParameter Group {i}\n"
+            for key in sorted(group.keys()):
+                if key != "params":
+                    text += f"    {key}: {group[key]}\n"
+        return text + ")"

@@ -1,0 +1,74 @@
+"""SGD: step against the gradient, optionally with PyTorch's momentum buffer."""
+import numpy as np
+
+from .optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, exactly as PyTorch's `torch.optim.SGD`.
+
+    The notes' rule (momentum = 0):
+
+        θ_{t+1} = θ_t − η · g_t
+
+    With momentum μ > 0 PyTorch keeps a buffer b of *unscaled* gradients and multiplies by η
+    only when stepping (the notes' `Momentum` keeps v = η·b instead, see `momentum.py`):
+
+        g ← −g                         if maximize
+        g ← g + λ·θ                    if weight_decay λ ≠ 0
+        b_1 = g_1                      (a copy of the first gradient: no dampening at step 1)
+        b_t = μ·b_{t−1} + (1 − τ)·g_t  (τ = dampening)
+        d   = g_t + μ·b_t              if nesterov, else d = b_t
+        θ  ← θ − η·d
+
+    For a constant η this is the notes' Momentum: v_t = η·b_t gives v_t = γ·v_{t−1} + η·g_t.
+    When η changes (a scheduler), PyTorch's form applies the new η to the whole buffer at
+    once, the notes' form only to the new gradient, so the two trajectories part.
+
+    `SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+    maximize=False)`; state per parameter: `momentum_buffer` (only when momentum ≠ 0).
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+                 maximize=False):
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _check(self, group):
+        if not 0.0 <= group["lr"]:
+            raise ValueError(f"Invalid learning rate: {group['lr']}")
+        if not 0.0 <= group["momentum"]:
+            raise ValueError(f"Invalid momentum value: {group['momentum']}")
+        if not 0.0 <= group["weight_decay"]:
+            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+
+    def _update(self, param, grad, state, group):
+        lr, mu, wd = float(group["lr"]), float(group["momentum"]), float(group["weight_decay"])
+        dampening = float(group["dampening"])
+        work, tmp = self._scratch(param, 2)
+
+        g = grad
+        if group["maximize"]:
+            g = np.negative(grad, out=work)                         # g ← −g
+        if wd != 0:
+            g = np.add(g, np.multiply(param, wd, out=tmp), out=work)  # g ← g + λ·θ
+
+        if mu != 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = g.copy()           # b_1 = g_1
+            else:
+                buf *= mu                                           # b_t = μ·b_{t−1}
+                if dampening == 0:
+                    buf += g                                        #       + g_t
+                else:
+                    buf += np.multiply(g, 1 - dampening, out=tmp)   #       + (1 − τ)·g_t
+            if group["nesterov"]:
+                g = np.add(g, np.multiply(buf, mu, out=tmp), out=work)  # d = g_t + μ·b_t
+            else:
+                g = buf                                             # d = b_t
+
+        param -= np.multiply(g, lr, out=tmp)                        # θ ← θ − η·d
