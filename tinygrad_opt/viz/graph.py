@@ -115,10 +115,9 @@ def parameter_names(params):
                 f"got {type(params).__name__}") from None
     names = {}
     for pair in pairs:
-        try:
-            name, tensor = pair
-        except (TypeError, ValueError):
-            raise TypeError(f"params must hold (name, tensor) pairs, got {pair!r}") from None
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and isinstance(pair[0], str)):
+            raise TypeError(f"params must hold (name, tensor) pairs, got {pair!r}")
+        name, tensor = pair
         if not hasattr(tensor, "data") or not hasattr(tensor, "grad_fn"):
             raise TypeError(f"params[{name!r}] is a {type(tensor).__name__}, expected a Tensor")
         names[id(tensor)] = str(name)
