@@ -10,6 +10,7 @@ from .creation import (zeros, ones, full, zeros_like, ones_like, full_like, aran
 from .functional import (cat, concatenate, stack, where, maximum, minimum, matmul, exp, log, sqrt,
                          tanh, sigmoid, relu, clip, clamp, softmax, log_softmax, logsumexp)
 from .gradcheck import gradcheck, GradcheckError
+from .serialization import save, load
 
 float32 = np.float32
 float64 = np.float64

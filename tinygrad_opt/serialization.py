@@ -1,0 +1,235 @@
+"""`save(obj, path)` / `load(path)`: checkpoints in one numpy `.npz` file, without pickle.
+
+Loading a file can never run code: the structure of `obj` is stored as JSON (a "skeleton"
+kept as a uint8 array entry), every array as its own `.npy` entry, and everything is read
+back with `np.load(..., allow_pickle=False)`. What can be stored, and what comes back:
+
+    dict (str or int keys, order kept), OrderedDict  →  the same type, the same keys
+    list, tuple                                      →  list, tuple (never swapped)
+    str, int, float, bool, None                      →  the same value (floats exactly, nan/inf too)
+    numpy array (numbers, bools, strings)            →  numpy array of the same dtype and shape
+    numpy scalar (np.float32(1.5), np.int64(3))      →  the same numpy scalar
+    Tensor                                           →  its data as a numpy array (not a Tensor)
+
+Tuples and lists that are subclasses (namedtuples) come back as plain tuples and lists, and
+dict subclasses other than OrderedDict as plain dicts. Anything else — object arrays, sets,
+functions, keys that are not str or int — is refused at save with a TypeError naming the type
+and where it sits (`obj['state'][0]['step']`), and no file is written.
+
+Writes are atomic: the file is written to a temporary file in the same directory, flushed to
+disk, and renamed over `path` in one step, so a crash or error mid-save leaves the previous
+checkpoint intact. The file is written at exactly `path` (no `.npz` is appended).
+"""
+import json
+import os
+import tempfile
+import zipfile
+from collections import OrderedDict
+
+import numpy as np
+
+from .tensor import Tensor
+
+FORMAT = "tinygrad_opt.checkpoint"
+VERSION = 1
+_SKELETON = "__skeleton__"
+_ARRAY_KINDS = "biufcUS"  # numeric, bool and string dtypes: none of them needs pickle
+
+
+def _where(path):
+    return "obj" + "".join(f"[{key!r}]" for key in path)
+
+
+class _Encoder:
+    """Turns an object into a JSON-able skeleton, collecting its arrays on the side."""
+
+    def __init__(self):
+        self.arrays = {}
+        self.open_containers = set()
+
+    def array(self, array, path, kind):
+        if array.dtype.kind not in _ARRAY_KINDS:
+            raise TypeError(f"save: cannot store an array of dtype {array.dtype} at {_where(path)} "
+                            "(only numbers, bools and strings can be stored without pickle)")
+        name = f"array_{len(self.arrays)}"
+        self.arrays[name] = array
+        return {"type": kind, "name": name}
+
+    def encode(self, obj, path=()):
+        # bool before int: True is an int in Python
+        if obj is None:
+            return {"type": "none"}
+        if isinstance(obj, bool):
+            return {"type": "bool", "value": obj}
+        if isinstance(obj, int):
+            return {"type": "int", "value": obj}
+        if isinstance(obj, float):
+            return {"type": "float", "value": repr(obj)}  # repr round-trips every float exactly
+        if isinstance(obj, str):
+            return {"type": "str", "value": obj}
+        if isinstance(obj, Tensor):
+            return self.array(obj.data, path, "array")
+        if isinstance(obj, np.ndarray):
+            return self.array(obj, path, "array")
+        if isinstance(obj, np.generic):
+            return self.array(np.asarray(obj), path, "numpy_scalar")
+        if isinstance(obj, (dict, list, tuple)):
+            if id(obj) in self.open_containers:
+                raise ValueError(f"save: {_where(path)} contains itself (a circular reference)")
+            self.open_containers.add(id(obj))
+            try:
+                return self.container(obj, path)
+            finally:
+                self.open_containers.discard(id(obj))
+        raise TypeError(f"save: cannot store an object of type {type(obj).__name__} at {_where(path)}; "
+                        "supported: dict, list, tuple, str, int, float, bool, None, numpy arrays and "
+                        "scalars, Tensors")
+
+    def container(self, obj, path):
+        if isinstance(obj, dict):
+            items = []
+            for key, value in obj.items():
+                if isinstance(key, bool) or not isinstance(key, (str, int)):
+                    raise TypeError(f"save: dict keys must be str or int, got a key of type "
+                                    f"{type(key).__name__} ({key!r}) in {_where(path)}")
+                key_node = {"type": "str" if isinstance(key, str) else "int", "value": key}
+                items.append([key_node, self.encode(value, path + (key,))])
+            return {"type": "ordered_dict" if isinstance(obj, OrderedDict) else "dict", "items": items}
+        kind = "tuple" if isinstance(obj, tuple) else "list"
+        return {"type": kind, "items": [self.encode(value, path + (i,)) for i, value in enumerate(obj)]}
+
+
+def save(obj, path):
+    """Write `obj` (nested dicts/lists/tuples of arrays, Tensors, numbers, strings, None) to
+    `path` as a pickle-free `.npz` checkpoint, atomically. See the module docstring."""
+    encoder = _Encoder()
+    root = encoder.encode(obj)  # every TypeError happens here, before any file is touched
+    skeleton = json.dumps({"format": FORMAT, "version": VERSION, "root": root}, allow_nan=False)
+    entries = dict(encoder.arrays)
+    entries[_SKELETON] = np.frombuffer(skeleton.encode("utf-8"), dtype=np.uint8)
+    if hasattr(path, "write"):  # an open binary file: written as is, not atomically
+        np.savez(path, **entries)
+        return
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    descriptor, temporary = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
+                                             dir=directory)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            np.savez(file, **entries)
+            file.flush()
+            os.fsync(file.fileno())
+        mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o644
+        os.chmod(temporary, mode)  # mkstemp makes the file private (0600); keep the usual mode
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory):
+    """Make the rename itself durable (POSIX); harmless where directories can't be opened."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+class _Decoder:
+    """Rebuilds the object from a skeleton, checking every node."""
+
+    def __init__(self, archive):
+        self.archive = archive
+        self.names = set(archive.files)
+
+    def array(self, node):
+        name = node.get("name")
+        if not isinstance(name, str) or name == _SKELETON or name not in self.names:
+            raise ValueError(f"the skeleton refers to a missing array entry {name!r}")
+        return self.archive[name]  # np.load(allow_pickle=False) refuses object arrays here
+
+    def decode(self, node):
+        if not isinstance(node, dict):
+            raise ValueError(f"malformed skeleton node {node!r}")
+        kind = node.get("type")
+        if kind == "none":
+            return None
+        if kind in ("bool", "int", "str"):
+            value = node.get("value")
+            expected = {"bool": bool, "int": int, "str": str}[kind]
+            if type(value) is not expected:
+                raise ValueError(f"malformed {kind} node {node!r}")
+            return value
+        if kind == "float":
+            value = node.get("value")
+            if not isinstance(value, str):
+                raise ValueError(f"malformed float node {node!r}")
+            return float(value)
+        if kind == "array":
+            return self.array(node)
+        if kind == "numpy_scalar":
+            array = self.array(node)
+            if array.ndim != 0:
+                raise ValueError(f"numpy scalar entry {node.get('name')!r} has shape {array.shape}")
+            return array[()]
+        items = node.get("items")
+        if not isinstance(items, list):
+            raise ValueError(f"malformed {kind!r} node")
+        if kind in ("list", "tuple"):
+            values = [self.decode(item) for item in items]
+            return values if kind == "list" else tuple(values)
+        if kind in ("dict", "ordered_dict"):
+            result = OrderedDict() if kind == "ordered_dict" else {}
+            for pair in items:
+                if not (isinstance(pair, list) and len(pair) == 2):
+                    raise ValueError("malformed dict item")
+                key = self.decode(pair[0])
+                if isinstance(key, bool) or not isinstance(key, (str, int)):
+                    raise ValueError(f"malformed dict key {pair[0]!r}")
+                result[key] = self.decode(pair[1])
+            return result
+        raise ValueError(f"unknown node type {kind!r}")
+
+
+def load(path):
+    """Read a checkpoint written by `save`. Arrays and Tensors come back as numpy arrays.
+
+    Never unpickles anything. A file that is not such a checkpoint (another format, a plain
+    `.npz`, truncated or tampered with, holding object arrays) raises ValueError
+    `<path> is not a tinygrad_opt checkpoint: <reason>`; a missing file raises FileNotFoundError.
+    """
+    file = path if hasattr(path, "read") else open(path, "rb")
+    label = getattr(path, "name", path) if hasattr(path, "read") else os.fspath(path)
+    try:
+        try:
+            loaded = np.load(file, allow_pickle=False)
+            if not isinstance(loaded, np.lib.npyio.NpzFile):
+                raise ValueError("it is a single .npy array, not an .npz archive")
+            with loaded as archive:
+                if _SKELETON not in archive.files:
+                    raise ValueError(f"it has no {_SKELETON!r} entry (a plain .npz, not a checkpoint)")
+                raw = archive[_SKELETON]
+                if raw.dtype != np.uint8 or raw.ndim != 1:
+                    raise ValueError(f"its skeleton is a {raw.dtype} array of shape {raw.shape}, expected uint8 bytes")
+                header = json.loads(raw.tobytes().decode("utf-8"))
+                if not isinstance(header, dict) or header.get("format") != FORMAT:
+                    raise ValueError("its skeleton does not name the tinygrad_opt checkpoint format")
+                if header.get("version") != VERSION:
+                    raise ValueError(f"format version {header.get('version')!r} is not supported (expected {VERSION})")
+                return _Decoder(archive).decode(header.get("root"))
+        except (ValueError, TypeError, KeyError, IndexError, OSError, EOFError, RecursionError,
+                zipfile.BadZipFile, zipfile.LargeZipFile, UnicodeDecodeError) as error:
+            raise ValueError(f"{label} is not a tinygrad_opt checkpoint: {error}") from error
+    finally:
+        if file is not path:
+            file.close()
