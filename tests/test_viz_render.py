@@ -1,0 +1,349 @@
+"""Tests for rendering drawings with Graphviz's `dot` program, `viz.save` and `viz.backprop_html`.
+
+CI installs Debian's `graphviz` package, so the rendering tests run there; they are skipped
+(with the reason) only on a machine without `dot`. The missing-`dot` errors are tested by
+hiding `dot` from PATH.
+"""
+import html.parser
+import json
+import os
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ElementTree
+
+import graphviz
+import numpy as np
+import pytest
+
+import tinygrad_opt as tg
+from tinygrad_opt import viz
+from tinygrad_opt.autograd import topological_order
+from tinygrad_opt.viz.graph import build
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
+                               reason="Graphviz 'dot' is not installed (apt-get install graphviz)")
+
+
+def product():
+    """loss = sum(a · b) with a = [2, 1] and b = [3, -1]: loss = 5, ∂loss/∂a = b, ∂loss/∂b = a."""
+    a = tg.Tensor([2.0, 1.0], requires_grad=True, name="a")
+    b = tg.Tensor([3.0, -1.0], requires_grad=True, name="b")
+    ab = a * b
+    ab.name = "ab"
+    loss = ab.sum()
+    loss.name = "loss"
+    return loss, a, b
+
+
+def small_mlp():
+    rng = np.random.default_rng(0)
+    x = tg.Tensor(rng.standard_normal((4, 3)), name="x")
+    w1 = tg.Tensor(rng.standard_normal((3, 5)), requires_grad=True, name="w1")
+    w2 = tg.Tensor(rng.standard_normal((5, 2)), requires_grad=True, name="w2")
+    loss = ((x @ w1).relu() @ w2).tanh().mean()
+    loss.name = "loss"
+    return loss, w1, w2
+
+
+@pytest.fixture
+def no_dot(monkeypatch, tmp_path):
+    """PATH holds only an empty folder, so graphviz can't find `dot`."""
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+
+
+# ----------------------------------------------------------------------------- save
+
+@needs_dot
+def test_save_svg_is_a_drawing_with_every_node(tmp_path):
+    loss, a, b = product()
+    path = viz.save(viz.draw_graph(loss), tmp_path / "graph.svg")
+    assert path == str(tmp_path / "graph.svg")
+    root = ElementTree.parse(path).getroot()
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    ids = {g.get("id") for g in root.iter("{http://www.w3.org/2000/svg}g")}
+    assert {"t0", "t1", "t2", "t3", "op0", "op1", "cluster_legend"} <= ids
+    text = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    assert "Mul" in text and "loss" in text and "[3, -1]" in text
+
+
+@needs_dot
+def test_save_png_and_pdf(tmp_path):
+    loss, a, b = product()
+    loss.backward()
+    drawing = viz.draw_backward(loss)
+    with open(viz.save(drawing, tmp_path / "backward.png"), "rb") as file:
+        assert file.read(8) == b"\x89PNG\r\n\x1a\n"
+    with open(viz.save(drawing, tmp_path / "backward.PDF"), "rb") as file:
+        assert file.read(5) == b"%PDF-"
+
+
+@needs_dot
+def test_names_that_need_escaping_still_render(tmp_path):
+    x = tg.Tensor([1.0], requires_grad=True, name='<w> & "v" \\ {x}')
+    y = x.exp()
+    path = viz.save(viz.draw_backward(y), tmp_path / "escaped.svg")
+    text = " ".join(t.text or "" for t in ElementTree.parse(path).getroot().iter("{http://www.w3.org/2000/svg}text"))
+    assert '<w> & "v" \\ {x}' in text
+
+
+def test_save_dot_and_gv_write_the_source_atomically(tmp_path):
+    loss, a, b = product()
+    drawing = viz.draw_graph(loss)
+    for name in ("graph.dot", "graph.gv"):
+        path = viz.save(drawing, tmp_path / name)
+        with open(path, encoding="utf-8") as file:
+            assert file.read() == drawing.source
+    assert sorted(os.listdir(tmp_path)) == ["graph.dot", "graph.gv"]  # no temporary left behind
+
+
+def test_unknown_extension_lists_the_supported_ones(tmp_path):
+    loss, a, b = product()
+    with pytest.raises(ValueError, match=r"unknown extension '\.jpg'; use one of \.svg, \.png, \.pdf, \.dot, \.gv"):
+        viz.save(viz.draw_graph(loss), tmp_path / "graph.jpg")
+    with pytest.raises(ValueError, match=r"unknown extension '\(none\)'"):
+        viz.save(viz.draw_graph(loss), tmp_path / "graph")
+    assert os.listdir(tmp_path) == []
+
+
+def test_missing_dot_names_the_fix(no_dot, tmp_path):
+    loss, a, b = product()
+    drawing = viz.draw_graph(loss)
+    with pytest.raises(RuntimeError) as caught:
+        viz.save(drawing, tmp_path / "graph.png")
+    message = str(caught.value)
+    assert message.startswith("rendering .png needs the Graphviz 'dot' program, which is not installed")
+    assert "apt-get install graphviz" in message and "brew install graphviz" in message
+    assert "save as .dot" in message
+    assert isinstance(caught.value.__cause__, graphviz.ExecutableNotFound)
+    assert not os.path.exists(tmp_path / "graph.png")
+    viz.save(drawing, tmp_path / "graph.dot")  # the source needs no `dot`
+
+
+def test_missing_dot_from_graphviz_itself(monkeypatch, tmp_path):
+    def missing(*args, **kwargs):
+        raise graphviz.ExecutableNotFound(("dot", "-Tsvg"))
+    monkeypatch.setattr(graphviz.Digraph, "pipe", missing)
+    loss, a, b = product()
+    with pytest.raises(RuntimeError, match="rendering .svg needs the Graphviz 'dot' program"):
+        viz.save(viz.draw_graph(loss), tmp_path / "graph.svg")
+    with pytest.raises(RuntimeError, match=r"backprop_html \(drawing the graph as SVG\) needs the Graphviz 'dot'"):
+        viz.backprop_html(loss, tmp_path / "page.html")
+    assert os.listdir(tmp_path) == []
+
+
+def test_save_refuses_what_is_not_a_drawing(tmp_path):
+    with pytest.raises(TypeError, match="save expects a graphviz Digraph"):
+        viz.save("digraph {}", tmp_path / "graph.dot")
+
+
+# ----------------------------------------------------------------------------- the page
+
+class PageParser(html.parser.HTMLParser):
+    """Collects what the tests check: frames, their SVGs, controls, URLs and the script."""
+
+    def __init__(self):
+        super().__init__()
+        self.frames, self.svg_per_frame, self.controls, self.urls = [], [], {}, []
+        self.script, self._in_script, self._svg_depth = "", False, 0
+        self.text_per_frame = []  # the words of each frame outside its drawing
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for key in ("src", "href", "xlink:href", "action"):
+            if key in attrs:
+                self.urls.append(attrs[key])
+        if tag == "section" and "frame" in (attrs.get("class") or ""):
+            self.frames.append(attrs)
+            self.svg_per_frame.append(0)
+            self.text_per_frame.append([])
+        if tag == "svg" and self.frames:
+            self.svg_per_frame[-1] += 1
+        if tag == "svg":
+            self._svg_depth += 1
+        if tag in ("button", "input") and "id" in attrs:
+            self.controls[attrs["id"]] = (tag, attrs)
+        if tag == "script":
+            self._in_script = True
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = False
+        if tag == "svg":
+            self._svg_depth -= 1
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.script += data
+        elif self.frames and not self._svg_depth:
+            self.text_per_frame[-1].append(data)
+
+
+def frame_texts(page):
+    """Each frame's words as one line, no space before punctuation."""
+    return [re.sub(r" ([),.:;])", r"\1", " ".join(" ".join(parts).split())) for parts in page.text_per_frame]
+
+
+def parse_page(path):
+    parser = PageParser()
+    with open(path, encoding="utf-8") as file:
+        parser.feed(file.read())
+    parser.close()
+    return parser
+
+
+@needs_dot
+def test_page_has_one_frame_per_backward_step_in_the_engines_order(tmp_path):
+    loss, w1, w2 = small_mlp()
+    order = list(reversed(topological_order(loss)))
+    ids = {id(node.tensor): node.id for node in build(loss).tensors}
+    page = parse_page(viz.backprop_html(loss, tmp_path / "page.html"))
+    assert len(page.frames) == len(order) == 7  # w1, x @ w1, relu, w2, @ w2, tanh, mean
+    assert [frame["data-step"] for frame in page.frames] == [str(k) for k in range(1, 8)]
+    assert [frame["data-node"] for frame in page.frames] == [ids[id(t)] for t in order]
+    assert page.svg_per_frame == [1] * 7
+
+
+@needs_dot
+def test_page_highlights_the_current_node_in_each_frame(tmp_path):
+    loss, w1, w2 = small_mlp()
+    path = viz.backprop_html(loss, tmp_path / "page.html")
+    with open(path, encoding="utf-8") as file:
+        text = file.read()
+    page = parse_page(path)
+    for step, frame in enumerate(page.frames, 1):
+        current = re.findall(rf'<g id="s{step}-(t\d+)" class="node current">', text)
+        assert current == [frame["data-node"]]
+    # step 2 is the tanh's output: its op and the gradient edges through it light up too
+    assert re.search(r'<g id="s2-op\d+" class="node current">', text)
+    assert re.search(r'<g id="s2-g_op\d+_in0" class="edge current">', text)
+    ids = re.findall(r' id="([^"]+)"', text)
+    assert len(ids) == len(set(ids))  # every frame's SVG has its own ids
+
+
+@needs_dot
+def test_page_shows_incoming_gradients_and_local_rules(tmp_path):
+    loss, a, b = product()
+    page = parse_page(viz.backprop_html(loss, tmp_path / "page.html"))
+    texts = frame_texts(page)
+    assert len(texts) == 4  # loss, ab, then the leaves
+    assert "incoming gradient ∂loss/∂loss 1 (backward starts from ones)" in texts[0]
+    assert "local rule Sum y = Σ x over `axis`; ∂y/∂xᵢ = 1 for every summed element." in texts[0]
+    assert "incoming gradient ∂loss/∂ab [1, 1]" in texts[1]
+    assert "local rule Mul out = a · b; ∂out/∂a = b, ∂out/∂b = a." in texts[1]
+    assert "sends to a (2,): [3, -1] b (2,): [2, 1]" in texts[1]
+    by_name = {re.search(r"tensor (\w+):", text).group(1): text for text in texts}
+    assert "incoming gradient ∂loss/∂a [3, -1]" in by_name["a"]      # = b
+    assert "incoming gradient ∂loss/∂b [2, 1]" in by_name["b"]       # = a
+    assert "a is a leaf, so backward adds the incoming gradient to a.grad" in by_name["a"]
+
+
+@needs_dot
+def test_page_after_backward_shows_the_leaves_grad(tmp_path):
+    loss, a, b = product()
+    loss.backward()  # frees the saved values: the rules can't be replayed any more
+    page = parse_page(viz.backprop_html(loss, tmp_path / "page.html"))
+    texts = {re.search(r"tensor (\w+):", t).group(1): t for t in frame_texts(page)}
+    assert "incoming gradient ∂loss/∂a [3, -1] (read from a.grad)" in texts["a"]
+    assert "incoming gradient ∂loss/∂ab not available: Trying to backward through the graph a second time" in texts["ab"]
+
+
+@needs_dot
+def test_page_is_self_contained(tmp_path):
+    loss, w1, w2 = small_mlp()
+    path = viz.backprop_html(loss, tmp_path / "page.html")
+    page = parse_page(path)
+    assert page.urls == []
+    with open(path, encoding="utf-8") as file:
+        text = file.read()
+    assert "http://" not in text and "https://" not in text
+    assert "<link" not in text and "@import" not in text
+    assert text.startswith("<!DOCTYPE html>")
+
+
+@needs_dot
+def test_page_controls_are_wired(tmp_path):
+    loss, w1, w2 = small_mlp()
+    page = parse_page(viz.backprop_html(loss, tmp_path / "page.html"))
+    assert page.controls["previous"][0] == "button" and page.controls["next"][0] == "button"
+    tag, slider = page.controls["slider"]
+    assert (tag, slider["type"], slider["min"], slider["max"], slider["value"]) == ("input", "range", "1", "7", "1")
+    for needle in ('getElementById("previous")', 'getElementById("next")', 'getElementById("slider")',
+                   'querySelectorAll("section.frame")', 'addEventListener("click"',
+                   'addEventListener("input"', "ArrowLeft", "ArrowRight"):
+        assert needle in page.script
+
+
+# A minimal DOM, enough for the page's script: frames that can be hidden, two buttons, a
+# slider, a position label and the listeners they register. Prints the state after each action.
+DOM_STUB = """
+const frames = Array.from({length: %(n)d}, () => ({hidden: false}));
+const listeners = {};
+function element(id) {
+  return {id: id, value: "1", disabled: false, textContent: "",
+          addEventListener: function (type, f) { listeners[id + ":" + type] = f; }};
+}
+const elements = {previous: element("previous"), next: element("next"),
+                  slider: element("slider"), position: element("position")};
+globalThis.document = {
+  querySelectorAll: function (selector) { return selector === "section.frame" ? frames : []; },
+  getElementById: function (id) { return elements[id]; },
+  addEventListener: function (type, f) { listeners["document:" + type] = f; },
+};
+%(script)s
+const log = [];
+function record() {
+  log.push([frames.map(f => f.hidden ? "-" : "#").join(""), elements.position.textContent,
+            elements.slider.value, elements.previous.disabled, elements.next.disabled]);
+}
+record();
+listeners["next:click"](); record();
+listeners["next:click"](); record();
+listeners["previous:click"](); record();
+elements.slider.value = "4"; listeners["slider:input"](); record();
+listeners["next:click"](); record();
+listeners["document:keydown"]({key: "ArrowLeft"}); record();
+listeners["document:keydown"]({key: "ArrowRight"}); record();
+console.log(JSON.stringify(log));
+"""
+
+
+@needs_dot
+@pytest.mark.skipif(shutil.which("node") is None, reason="node (to run the page's script) is not installed")
+def test_page_script_steps_through_the_frames(tmp_path):
+    loss, a, b = product()  # 4 frames
+    page = parse_page(viz.backprop_html(loss, tmp_path / "page.html"))
+    program = DOM_STUB % {"n": len(page.frames), "script": page.script}
+    result = subprocess.run(["node", "-e", program], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [
+        ["#---", "step 1 of 4", "1", True, False],
+        ["-#--", "step 2 of 4", "2", False, False],
+        ["--#-", "step 3 of 4", "3", False, False],
+        ["-#--", "step 2 of 4", "2", False, False],
+        ["---#", "step 4 of 4", "4", False, True],
+        ["---#", "step 4 of 4", "4", False, True],   # Next on the last frame stays there
+        ["--#-", "step 3 of 4", "3", False, False],
+        ["---#", "step 4 of 4", "4", False, True],
+    ]
+
+
+@needs_dot
+def test_page_leaves_the_graph_and_gradients_unchanged(tmp_path):
+    loss, w1, w2 = small_mlp()
+    inputs = [(t, tuple(t.grad_fn.inputs)) for t in topological_order(loss) if t.grad_fn]
+    viz.backprop_html(loss, tmp_path / "page.html")
+    assert w1.grad is None and w2.grad is None
+    assert all(t.grad_fn.inputs == before and all(x is y for x, y in zip(t.grad_fn.inputs, before))
+               for t, before in inputs)
+    loss.backward()  # the saved values are all still there
+
+    fresh, f1, f2 = small_mlp()
+    fresh.backward()
+    np.testing.assert_allclose(w1.grad.data, f1.grad.data)
+    np.testing.assert_allclose(w2.grad.data, f2.grad.data)
+
+
+def test_page_refuses_a_root_that_needs_no_grad(tmp_path):
+    with pytest.raises(ValueError, match="doesn't require grad"):
+        viz.backprop_html(tg.Tensor([1.0]), tmp_path / "page.html")
