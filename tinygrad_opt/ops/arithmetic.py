@@ -53,6 +53,8 @@ class Div(Function):
 
     def forward(self, a, b):
         self.a, self.b = a, b
+        if a.dtype.kind != "f" and b.dtype.kind != "f":  # int / int is float32, as in PyTorch
+            return np.true_divide(a, b, dtype=np.float32)
         return a / b
 
     def backward(self, grad):

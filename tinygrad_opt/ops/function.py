@@ -40,6 +40,16 @@ def unbroadcast(grad, shape):
     return summed.reshape(shape)
 
 
+def _ints_take_float_dtype(arrays):
+    """PyTorch's mixing rule: integer and bool operands of an op with a float operand take that
+    float dtype (numpy alone would turn int64 with float32 into float64)."""
+    floats = [a for a in arrays if a.dtype.kind == "f"]
+    if not floats or len(floats) == len(arrays):
+        return arrays
+    dtype = np.result_type(*floats)
+    return [a if a.dtype.kind == "f" else a.astype(dtype) for a in arrays]
+
+
 class Function:
     """One recorded op. Subclasses define `forward(*arrays, **options)` and `backward(grad)`.
 
@@ -78,7 +88,14 @@ class Function:
     def apply(cls, *inputs, **options):
         """Run the op on Tensors and record it in the graph when a gradient will be needed."""
         fn = cls()
-        data = fn.forward(*[t.data for t in inputs], **options)
+        arrays = [t.data for t in inputs]
+        if len(arrays) > 1:
+            first = arrays[0].dtype
+            for array in arrays[1:]:
+                if array.dtype != first:
+                    arrays = _ints_take_float_dtype(arrays)
+                    break
+        data = fn.forward(*arrays, **options)
         if type(data) is not np.ndarray:
             data = np.asarray(data)
         requires_grad = (autograd._grad_enabled and data.dtype.kind == "f"
