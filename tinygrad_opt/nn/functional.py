@@ -124,8 +124,10 @@ def _constant(name, what, value, input, shape=None):
     if value is None:
         return None
     array = np.asarray(value.data if isinstance(value, Tensor) else value, dtype=input.data.dtype)
-    if shape is not None and array.shape != shape:
-        raise ValueError(f"{name}: {what} must have shape {shape} (one per class), got {array.shape}")
+    if shape is not None:
+        if array.shape != shape:
+            raise ValueError(f"{name}: {what} must have shape {shape} (one per class), got {array.shape}")
+        return array
     try:
         fits = np.broadcast_shapes(array.shape, input.shape) == input.shape
     except ValueError:
@@ -136,7 +138,8 @@ def _constant(name, what, value, input, shape=None):
 
 
 def _labels(name, input, target, ignore_index):
-    """Class labels as an integer array of the right shape, with every label checked."""
+    """Class labels as an integer array of the right shape, every label checked; and
+    `ignore_index` if some label equals it, else None (the op then skips the masking)."""
     labels = target.data if isinstance(target, Tensor) else np.asarray(target)
     class_axis = 1 if input.ndim >= 2 else 0
     n_classes = input.shape[class_axis]
@@ -151,12 +154,18 @@ def _labels(name, input, target, ignore_index):
             raise ValueError(f"{name}: class labels must be integers, got {example!r} (dtype {labels.dtype}) "
                              f"for {n_classes} classes")
         raise ValueError(f"{name}: class labels must be integers, got dtype {labels.dtype} for {n_classes} classes")
-    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-        bad = labels[((labels < 0) | (labels >= n_classes)) & (labels != ignore_index)]
+    if not labels.size:
+        return labels, None
+    if labels.min() < 0 or labels.max() >= n_classes:
+        outside = (labels < 0) | (labels >= n_classes)
+        bad = labels[outside & (labels != ignore_index)]
         if bad.size:
             raise ValueError(f"{name}: class label {bad[0]} is out of range for {n_classes} classes "
                              f"(labels must be in 0..{n_classes - 1}, or ignore_index={ignore_index})")
-    return labels
+        return labels, ignore_index
+    if 0 <= ignore_index < n_classes and (labels == ignore_index).any():
+        return labels, ignore_index
+    return labels, None
 
 
 # ---------------------------------------------------------------------- losses
@@ -208,12 +217,12 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     probabilities = (isinstance(target, Tensor) and target.dtype.kind == "f"
                      or isinstance(target, np.ndarray) and target.dtype.kind == "f") \
         and np.shape(target) == input.shape
+    options = dict(weight=weight, ignore_index=ignore_index, reduction=reduction,
+                   label_smoothing=float(label_smoothing))
     if probabilities:
-        target = _float_target(name, input, target)
-    else:
-        target = Tensor._wrap(_labels(name, input, target, ignore_index))
-    return lf.CrossEntropy.apply(input, target, weight=weight, ignore_index=ignore_index,
-                                 reduction=reduction, label_smoothing=float(label_smoothing))
+        return lf.CrossEntropy.apply(input, _float_target(name, input, target), **options)
+    labels, options["ignore_index"] = _labels(name, input, target, ignore_index)
+    return lf.CrossEntropy.apply(input, labels=labels, **options)
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
@@ -226,8 +235,8 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
         raise ValueError(f"{name}: input must have a class dimension, got a 0-d tensor")
     n_classes = input.shape[1 if input.ndim >= 2 else 0]
     weight = _constant(name, "weight", weight, input, shape=(n_classes,)) if weight is not None else None
-    labels = _labels(name, input, target, ignore_index)
-    return lf.NLL.apply(input, Tensor._wrap(labels), weight=weight, ignore_index=ignore_index, reduction=reduction)
+    labels, ignore_index = _labels(name, input, target, ignore_index)
+    return lf.NLL.apply(input, labels=labels, weight=weight, ignore_index=ignore_index, reduction=reduction)
 
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):

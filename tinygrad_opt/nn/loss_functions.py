@@ -8,7 +8,9 @@ the sum of the class weights of the labels not ignored (the count of those label
 weights), as in PyTorch. In backward, g = ∂L/∂lₙ is the incoming gradient (divided by D for
 'mean'), and each docstring gives ∂lₙ/∂x (and ∂lₙ/∂y where the target may require grad).
 
-These ops trust their arguments; `tinygrad_opt.nn.functional` validates them first.
+These ops trust their arguments; `tinygrad_opt.nn.functional` validates them first. Class
+labels are an option (`labels=`), not an input: they are not differentiable, and the engine
+would cast an integer input mixed with float ones to float.
 """
 import numpy as np
 
@@ -98,24 +100,23 @@ def _label_distribution(labels, n_classes, weight, ignore_index, smoothing, dtyp
 
         q_{n,c} = [label not ignored] · ((1 − ε)·w_{yₙ}·[c = yₙ] + (ε/C)·w_c)
         D = Σₙ [label not ignored] · w_{yₙ}
-    (w ≡ 1 without class weights). Also returns Σ_c q_{n,c} per row, or None when it is 1.
+    (w ≡ 1 without class weights). Also returns Σ_c q_{n,c} per row, or None where it is 1.
+    `ignore_index` is None when no label is to be ignored.
     """
-    rows = np.arange(labels.shape[0])
-    ignored = labels == ignore_index
-    any_ignored = ignored.any()
-    if any_ignored:
+    ignored = labels == ignore_index if ignore_index is not None else None
+    if ignored is not None:
         labels = np.where(ignored, 0, labels)
     label_weight = weight[labels] if weight is not None else np.ones(labels.shape, dtype=dtype)
-    if any_ignored:
+    if ignored is not None:
         label_weight = label_weight * ~ignored
     q = np.zeros((labels.shape[0], n_classes), dtype=dtype)
-    q[rows, labels] = (1 - smoothing) * label_weight if smoothing else label_weight
+    q[np.arange(labels.shape[0]), labels] = (1 - smoothing) * label_weight
     if smoothing:
         uniform = np.full(n_classes, smoothing / n_classes, dtype=dtype)
         if weight is not None:
             uniform = uniform * weight
-        q += uniform if not any_ignored else uniform * ~ignored[:, None]
-    total = q.sum(axis=1, keepdims=True) if (weight is not None or any_ignored) else None
+        q += uniform if ignored is None else uniform * ~ignored[:, None]
+    total = q.sum(axis=1, keepdims=True) if (weight is not None or ignored is not None) else None
     return q, label_weight.sum(), total
 
 
@@ -127,36 +128,46 @@ class CrossEntropy(Function):
     where q is the target distribution: for a class label yₙ with class weights w and label
     smoothing ε, q_{n,c} = (1 − ε)·w_{yₙ}·[c = yₙ] + (ε/C)·w_c (0 for ignored labels); for
     class probabilities t, q_{n,c} = w_c·((1 − ε)·t_{n,c} + ε/C). Then
-        ∂lₙ/∂z_{n,c} = (Σ_k q_{n,k})·p_{n,c} − q_{n,c}     (= p − onehot(y) in the plain case)
+        ∂lₙ/∂z_{n,c} = (Σ_k q_{n,k})·p_{n,c} − q_{n,c}     (= p − onehot(yₙ) in the plain case)
         ∂lₙ/∂t_{n,c} = −(1 − ε)·w_c·log p_{n,c}            (probability targets only)
     'mean' divides by the summed label weights (class labels) or by the number of rows
-    (probabilities).
+    (probabilities). In the plain case (labels, no weights, no smoothing, nothing ignored)
+    q is one-hot, so forward picks log p at the labels and backward subtracts 1 there.
     """
 
-    def forward(self, logits, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    def forward(self, logits, target=None, labels=None, weight=None, ignore_index=None, reduction="mean",
+                label_smoothing=0.0):
+        """Either `target` (class probabilities, an input) or `labels` (an integer array option);
+        `ignore_index` is None when no label is to be ignored."""
         class_axis = 1 if logits.ndim >= 2 else 0
         self.shape, self.class_axis, self.reduction = logits.shape, class_axis, reduction
         self.smoothing, self.weight = label_smoothing, weight
         z = _as_rows(logits, class_axis)
         n_classes = z.shape[1]
-        shifted = z - z.max(axis=1, keepdims=True)
-        exp = np.exp(shifted)
-        sum_exp = exp.sum(axis=1, keepdims=True)
-        self.log_p = shifted - np.log(sum_exp)
-        exp /= sum_exp
-        self.p = exp
-        if target.dtype.kind == "f":
-            t = _as_rows(target, class_axis)
-            q = t * (1 - label_smoothing) + label_smoothing / n_classes if label_smoothing else t
-            if weight is not None:
-                q = q * weight
-            self.q_total = q.sum(axis=1, keepdims=True)
-            self.denominator = q.shape[0]
+        log_p = z - z.max(axis=1, keepdims=True)
+        p = np.exp(log_p)
+        sum_exp = p.sum(axis=1, keepdims=True)
+        log_p -= np.log(sum_exp)
+        p /= sum_exp
+        self.log_p, self.p = log_p, p
+        self.labels = self.q = self.q_total = None
+        if target is None and weight is None and not label_smoothing and ignore_index is None:
+            self.labels = labels.reshape(-1)
+            losses = -log_p[np.arange(self.labels.shape[0]), self.labels]
+            self.denominator = losses.shape[0]
         else:
-            q, self.denominator, self.q_total = _label_distribution(
-                target.reshape(-1), n_classes, weight, ignore_index, label_smoothing, logits.dtype)
-        self.q = q
-        losses = -(q * self.log_p).sum(axis=1)
+            if target is not None:
+                q = _as_rows(target, class_axis)
+                if label_smoothing:
+                    q = q * (1 - label_smoothing) + label_smoothing / n_classes
+                if weight is not None:
+                    q = q * weight
+                self.q_total, self.denominator = q.sum(axis=1, keepdims=True), q.shape[0]
+            else:
+                q, self.denominator, self.q_total = _label_distribution(
+                    labels.reshape(-1), n_classes, weight, ignore_index, label_smoothing, logits.dtype)
+            self.q = q
+            losses = -(q * log_p).sum(axis=1)
         out_shape = self.shape[:class_axis] + self.shape[class_axis + 1:]
         return _reduce(losses.reshape(out_shape), reduction, self.denominator)
 
@@ -164,8 +175,15 @@ class CrossEntropy(Function):
         g = _per_element(grad, self.reduction, self.denominator)
         if self.reduction == "none":
             g = np.reshape(g, (-1, 1))
-        p = self.p if self.q_total is None else self.q_total * self.p
-        grad_logits = _from_rows((p - self.q) * g, self.shape, self.class_axis)
+        if self.labels is not None:
+            grad_rows = self.p * g
+            grad_rows[np.arange(self.labels.shape[0]), self.labels] -= g if self.reduction != "none" else g[:, 0]
+        else:
+            p = self.p if self.q_total is None else self.q_total * self.p
+            grad_rows = (p - self.q) * g
+        grad_logits = _from_rows(grad_rows, self.shape, self.class_axis)
+        if len(self.inputs) == 1:
+            return grad_logits
         grad_target = None
         if self.inputs[1].requires_grad:
             rows = -(1 - self.smoothing) * self.log_p * g
@@ -182,20 +200,20 @@ class NLL(Function):
     'mean' divides by Σₙ w_{yₙ} over labels not ignored.
     """
 
-    def forward(self, input, target, weight=None, ignore_index=-100, reduction="mean"):
+    def forward(self, input, labels, weight=None, ignore_index=None, reduction="mean"):
         class_axis = 1 if input.ndim >= 2 else 0
         self.shape, self.class_axis, self.reduction = input.shape, class_axis, reduction
         x = _as_rows(input, class_axis)
         self.q, self.denominator, _ = _label_distribution(
-            target.reshape(-1), x.shape[1], weight, ignore_index, 0.0, input.dtype)
+            labels.reshape(-1), x.shape[1], weight, ignore_index, 0.0, input.dtype)
         losses = -(self.q * x).sum(axis=1)
-        return _reduce(losses.reshape(target.shape), reduction, self.denominator)
+        return _reduce(losses.reshape(labels.shape), reduction, self.denominator)
 
     def backward(self, grad):
         g = _per_element(grad, self.reduction, self.denominator)
         if self.reduction == "none":
             g = np.reshape(g, (-1, 1))
-        return _from_rows(-self.q * g, self.shape, self.class_axis), None
+        return _from_rows(-self.q * g, self.shape, self.class_axis)
 
 
 _LOG_FLOOR = -100.0   # PyTorch clamps BCE's logs at −100, so p = 0 or 1 gives a finite loss
