@@ -79,6 +79,6 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
         _, i, j, analytic_value, numeric_value = worst
         raise GradcheckError(
             f"gradcheck failed for input {i} at index {tuple(int(k) for k in j)}: "
-            f"analytic {analytic_value!r} vs numeric {numeric_value!r} "
+            f"analytic {float(analytic_value)!r} vs numeric {float(numeric_value)!r} "
             f"(atol={atol}, rtol={rtol}, eps={eps})")
     return True
