@@ -19,6 +19,7 @@ from tinygrad_opt.viz.graph import build, walk
 
 NODE = re.compile(r"^\t+(\w+) \[(.*)\]$", re.M)
 EDGE = re.compile(r"^\t+(\w+) -> (\w+)(?: \[(.*)\])?$", re.M)
+GRADIENT_EDGES = re.compile(r"^\t\{\n\t\tedge \[(.*?)\]\n(.*?)^\t\}$", re.M | re.S)
 
 
 def html_label(attrs):
@@ -62,6 +63,11 @@ def edges(source):
             if not tail.startswith("legend")]
 
 
+def labels_by_name(drawing):
+    """{tensor or op name: its whole label} of a drawing."""
+    return {label.split()[0]: label for label, _ in nodes(drawing.source).values()}
+
+
 def names_of(source):
     """{node id: the tensor's name or the op's name} (a backward step number `#k` skipped)."""
     return {node_id: re.sub(r"^#\d+ ", "", label).split()[0]
@@ -71,7 +77,7 @@ def names_of(source):
 def named_edges(source):
     names = names_of(source)
     return [(names[tail], names[head]) for tail, head, attrs in edges(source)
-            if "dashed" not in (attrs or "")]
+            if "id=g_" not in attrs]
 
 
 # ----------------------------------------------------------------------------- small graphs
@@ -155,8 +161,8 @@ def mlp():
 def test_one_node_per_tensor_and_per_op():
     loss, _ = affine()
     found = nodes(viz.draw_graph(loss).source)
-    tensor_names = sorted(label.split()[0] for node_id, (label, _) in found.items() if node_id.startswith("t"))
-    op_names = sorted(label.split()[0] for node_id, (label, _) in found.items() if node_id.startswith("op"))
+    tensor_names = sorted(label.split()[0] for node_id, (label, _) in found.items() if node_id[0] == "t")
+    op_names = sorted(label.split()[0] for node_id, (label, _) in found.items() if node_id[:2] == "op")
     assert tensor_names == ["a", "ab", "b", "c", "loss", "s"]
     assert op_names == ["Add", "Mul", "Sum"]
 
@@ -186,7 +192,7 @@ def test_unnamed_tensors_get_short_ids_in_topological_order():
 
 def test_labels_show_shape_dtype_and_small_values():
     loss, _ = affine()
-    found = {label.split()[0]: label for label, _ in nodes(viz.draw_graph(loss).source).values()}
+    found = labels_by_name(viz.draw_graph(loss))
     assert found["a"] == "a (2,) float32 [1, 2]"
     assert found["ab"] == "ab (2,) float32 [3, 8]"
     assert found["loss"] == "loss scalar float32 12"
@@ -211,20 +217,20 @@ def test_summary_counts_nan_and_inf_apart():
 
 def test_show_values_false_leaves_only_name_shape_and_dtype():
     loss, _ = affine()
-    found = {label.split()[0]: label for label, _ in nodes(viz.draw_graph(loss, show_values=False).source).values()}
+    found = labels_by_name(viz.draw_graph(loss, show_values=False))
     assert found["a"] == "a (2,) float32"
 
 
 def test_gradients_appear_after_backward():
     loss, (a, b, c, ab, s) = affine()
-    before = {label.split()[0]: label for label, _ in nodes(viz.draw_graph(loss).source).values()}
+    before = labels_by_name(viz.draw_graph(loss))
     assert "grad" not in before["a"]
     loss.backward()
-    after = {label.split()[0]: label for label, _ in nodes(viz.draw_graph(loss).source).values()}
+    after = labels_by_name(viz.draw_graph(loss))
     assert after["a"] == "a (2,) float32 [1, 2] grad [3, 4]"      # ∂loss/∂a = b
     assert after["c"] == "c (2,) float32 [0.5, 0.5] grad [1, 1]"  # ∂loss/∂c = 1
     assert "grad" not in after["ab"]  # intermediates keep no .grad (unless retain_grad)
-    hidden = {label.split()[0]: label for label, _ in nodes(viz.draw_graph(loss, show_grads=False).source).values()}
+    hidden = labels_by_name(viz.draw_graph(loss, show_grads=False))
     assert "grad" not in hidden["a"]
 
 
@@ -344,7 +350,8 @@ def test_nested_clusters_sit_inside_their_parent():
     outer = source.index("subgraph cluster_0 {")
     for inner in ("subgraph cluster_1 {", "subgraph cluster_2 {", "subgraph cluster_3 {"):
         assert source.index(inner) > outer
-        assert source[outer:source.index(inner)].count("{") - source[outer:source.index(inner)].count("}") >= 1
+        between = source[outer:source.index(inner)]
+        assert between.count("{") > between.count("}")  # cluster_0 is still open
 
 
 def test_string_scopes_label_clusters():
@@ -434,15 +441,18 @@ def test_draw_backward_draws_one_dashed_gradient_edge_per_gradient():
     source = viz.draw_backward(loss).source
     names = names_of(source)
     gradient_edges = [(names[tail], names[head], attribute(attrs, "label"))
-                      for tail, head, attrs in edges(source) if attrs and "dashed" in attrs]
+                      for tail, head, attrs in edges(source) if "id=g_" in attrs]
     # From the loss down to every tensor that requires grad; b gets none (it needs no grad).
     assert gradient_edges == [
         ("loss", "Sum", "scalar"), ("Sum", "s", "(2,)"),
         ("s", "Add", "(2,)"), ("Add", "ab", "(2,)"), ("Add", "c", "(2,)"),
         ("ab", "Mul", "(2,)"), ("Mul", "a", "(2,)"),
     ]
-    assert all("constraint=false" in attrs and "#d32f2f" in attrs
-               for _, _, attrs in edges(source) if attrs and "dashed" in attrs)
+    # They share one style, set on the anonymous subgraph that holds them all.
+    (style, body), = GRADIENT_EDGES.findall(source)
+    assert style == 'color="#d32f2f" constraint=false fontcolor="#d32f2f" style=dashed'
+    assert [line.split(" [")[0].strip() for line in body.splitlines()] == [
+        f"{tail} -> {head}" for tail, head, attrs in edges(source) if "id=g_" in attrs]
 
 
 def test_draw_backward_refuses_a_root_that_needs_no_grad():

@@ -157,6 +157,8 @@ def build_digraph(graph, *, show_values=True, show_grads=True, rankdir="LR", gro
     drawing.attr(rankdir=rankdir, fontname="Helvetica", newrank="true")
     drawing.attr("node", fontname="Helvetica", fontsize="12")
     drawing.attr("edge", fontname="Helvetica", fontsize="10")
+    if backward:
+        drawing.attr("edge", color="#9e9e9e")  # forward edges recede behind the gradients
     _emit_clusters(drawing, graph, members, collapsed)
     _emit_edges(drawing, graph, stands_for, backward)
     if legend:
@@ -201,11 +203,12 @@ def _emit_edges(drawing, graph, stands_for, backward):
 
     Edge ids name the op and the input's position (`e_op3_in1`, `g_op3_out`), so the
     step-through page can light up the edges of one step. Edges into or out of a collapsed
-    module call are drawn once per pair of nodes.
+    module call are drawn once per pair of nodes. The gradient edges share one style, set
+    once on an anonymous subgraph holding them.
     """
     drawn = set()
 
-    def edge(tail, head, edge_id, pair_id, **attrs):
+    def edge(target, tail, head, edge_id, pair_id, **attrs):
         if tail == head:
             return  # both ends inside one collapsed module call
         if tail.startswith("m") or head.startswith("m"):
@@ -213,28 +216,30 @@ def _emit_edges(drawing, graph, stands_for, backward):
         if edge_id in drawn:
             return
         drawn.add(edge_id)
-        drawing.edge(tail, head, id=edge_id, **attrs)
+        target.edge(tail, head, id=edge_id, **attrs)
 
-    forward_attrs = dict(color="#9e9e9e") if backward else {}
     for op in graph.ops:
         op_node, out = stands_for[op.id], stands_for[op.output.id]
         for i, node in enumerate(op.inputs):
             tail = stands_for[node.id]
-            edge(tail, op_node, f"e_{op.id}_in{i}", f"e_{tail}_{op_node}", **forward_attrs)
-        edge(op_node, out, f"e_{op.id}_out", f"e_{op_node}_{out}", **forward_attrs)
+            edge(drawing, tail, op_node, f"e_{op.id}_in{i}", f"e_{tail}_{op_node}")
+        edge(drawing, op_node, out, f"e_{op.id}_out", f"e_{op_node}_{out}")
     if not backward:
         return
-    gradient_attrs = dict(style="dashed", color=GRADIENT_COLOR, fontcolor=GRADIENT_COLOR,
-                          constraint="false")
+    gradients = graphviz.Digraph()
+    # constraint=false: the gradient edges don't move the nodes, the layout stays the forward one
+    gradients.attr("edge", style="dashed", color=GRADIENT_COLOR, fontcolor=GRADIENT_COLOR,
+                   constraint="false")
     for op in reversed(graph.ops):
         op_node, out = stands_for[op.id], stands_for[op.output.id]
-        edge(out, op_node, f"g_{op.id}_out", f"g_{out}_{op_node}",
-             label=escape(shape_text(op.output.tensor.data.shape)), **gradient_attrs)
+        edge(gradients, out, op_node, f"g_{op.id}_out", f"g_{out}_{op_node}",
+             label=shape_text(op.output.tensor.data.shape))
         for i, node in enumerate(op.inputs):
             if node.tensor.requires_grad:
                 head = stands_for[node.id]
-                edge(op_node, head, f"g_{op.id}_in{i}", f"g_{op_node}_{head}",
-                     label=escape(shape_text(node.tensor.data.shape)), **gradient_attrs)
+                edge(gradients, op_node, head, f"g_{op.id}_in{i}", f"g_{op_node}_{head}",
+                     label=shape_text(node.tensor.data.shape))
+    drawing.subgraph(gradients)
 
 
 def _emit_legend(drawing, backward, collapsed):

@@ -227,6 +227,7 @@ class Replay:
     gradients: dict         # id(tensor) -> dL/d tensor (numpy), for every tensor reached
     sent: dict              # id(Function) -> the gradient it sends to each input (None: none)
     error: str = None       # why the replay stopped early, if it did
+    from_ones: bool = True  # dL/d root was ones (the default for a scalar loss)
 
 
 def replay_backward(graph, gradient=None):
@@ -250,7 +251,7 @@ def replay_backward(graph, gradient=None):
                 input_grads = fn.backward(grad)
         except (RuntimeError, AttributeError) as error:
             # AttributeError: a released Function reads a saved array that is gone.
-            return Replay(grads, sent, str(error))
+            return Replay(grads, sent, str(error), from_ones=gradient is None)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
         sent[id(fn)] = input_grads
@@ -259,4 +260,4 @@ def replay_backward(graph, gradient=None):
                 continue
             previous = grads.get(id(parent))
             grads[id(parent)] = parent_grad if previous is None else previous + parent_grad
-    return Replay(grads, sent)
+    return Replay(grads, sent, from_ones=gradient is None)

@@ -12,6 +12,8 @@ import inspect
 import os
 import re
 
+import numpy as np
+
 from .. import autograd
 from . import graph as graph_model
 from .dot import build_digraph
@@ -117,7 +119,7 @@ def _panel(node, step, replay, graph, root_name, max_elements):
     incoming = replay.gradients.get(id(tensor))
     label = f"incoming gradient ∂{escape(root_name)}/∂{name}"
     if incoming is not None:
-        note = " (backward starts from ones)" if step == 1 else ""
+        note = " (backward starts from ones)" if step == 1 and replay.from_ones else ""
         rows.append((label, f'<pre class="gradient">{_gradient_text(incoming, max_elements)}</pre>{note}'))
     elif tensor.grad is not None:
         rows.append((label, f'<pre class="gradient">{_gradient_text(tensor.grad.data, max_elements)}</pre>'
@@ -166,6 +168,11 @@ def backprop_html(root, path, params=None, *, gradient=None, max_elements=16, ra
     if not root.requires_grad:
         raise ValueError("backprop_html: the root doesn't require grad, so backward has nothing "
                          "to visit; build it from tensors with requires_grad=True (and not under no_grad)")
+    if gradient is not None:
+        gradient = np.asarray(getattr(gradient, "data", gradient), dtype=root.data.dtype)
+        if gradient.shape != root.data.shape:
+            raise ValueError(f"backprop_html: gradient has shape {gradient.shape} but the root has "
+                             f"shape {root.data.shape}")
     with autograd.no_grad():
         graph = build(root, params)
         steps = backward_steps(root)
