@@ -243,6 +243,23 @@ def test_page_shows_incoming_gradients_and_local_rules(tmp_path):
 
 
 @needs_dot
+def test_page_gradients_add_up_where_paths_meet(tmp_path):
+    # b = 2x, a = 3b, t = b + a = 8x: b gets 1 directly and 3 through a, x gets 2 · 4 = 8
+    x = tg.Tensor([1.0], requires_grad=True, name="x")
+    b = x * 2
+    b.name = "b"
+    a = b * 3
+    a.name = "a"
+    t = b + a
+    t.name = "t"
+    page = parse_page(viz.backprop_html(t, tmp_path / "page.html"))
+    texts = {re.search(r"tensor (\w+):", text).group(1): text for text in frame_texts(page)}
+    assert "incoming gradient ∂t/∂b [4]" in texts["b"]
+    assert "incoming gradient ∂t/∂x [8]" in texts["x"]
+    assert x.grad is None
+
+
+@needs_dot
 def test_page_after_backward_shows_the_leaves_grad(tmp_path):
     loss, a, b = product()
     loss.backward()  # frees the saved values: the rules can't be replayed any more

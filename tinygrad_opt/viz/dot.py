@@ -188,7 +188,7 @@ def _emit_clusters(drawing, graph, members, collapsed):
     for key in sorted((k for k in keys if k in occupied), key=len, reverse=True):
         scope = graph.scopes[key]
         cluster = graphviz.Digraph(name=f"cluster_{scope.index}")
-        cluster.attr(label="<" + "<B>" + escape(scope.title) + "</B>" + ">", style="rounded",
+        cluster.attr(label=f"<<B>{escape(scope.title)}</B>>", style="rounded",
                      color="#7e57c2", fontcolor="#4527a0", id=f"cluster_{scope.index}")
         add_nodes(cluster, key)
         for child in sorted(children.get(key, ()), key=lambda k: graph.scopes[k].index):
