@@ -41,9 +41,9 @@ class Linear(Module):
                 raise ValueError(f"Linear: {name} must be a non-negative int, got {value!r}")
         self.in_features, self.out_features = int(in_features), int(out_features)
         dtype = np.dtype(dtype if dtype is not None else np.float32)
-        self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
+        self.weight = Parameter(Tensor._wrap(np.empty((self.out_features, self.in_features), dtype=dtype)))
         if bias:
-            self.bias = Parameter(np.empty(self.out_features, dtype=dtype))
+            self.bias = Parameter(Tensor._wrap(np.empty(self.out_features, dtype=dtype)))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
