@@ -17,8 +17,9 @@ B = np.array([1.0, 2.0])
 THETA_STAR = np.linalg.solve(A, B)
 
 # (rule, options, learning-rate decay per step or None, tolerance on |θ − θ*| after 1000 steps).
-# The adaptive rules step ≈ η·sign(g) near the minimum, so with a constant η they hover at a
-# distance ~η; a decaying η (ExponentialLR) lets them settle.
+# RMSProp's step is ≈ η·g/√(mean g²) ≈ η·sign(g) near the minimum (its average forgets the
+# large early gradients within ~1/(1−α) steps), so with a constant η it hovers at a distance
+# ~η; a decaying η (ExponentialLR) lets it settle. Adam gets the same decay for comparison.
 QUADRATIC = {
     "SGD": (optim.SGD, dict(lr=0.15), None, 1e-12),
     "SGD momentum": (optim.SGD, dict(lr=0.05, momentum=0.9), None, 1e-12),
@@ -47,13 +48,13 @@ def test_minimises_a_convex_quadratic(name):
     assert np.abs(theta.data - THETA_STAR).max() < tolerance
 
 
-def test_adam_with_a_constant_rate_hovers_at_a_distance_of_about_the_rate():
+def test_rmsprop_with_a_constant_rate_hovers_at_a_distance_of_about_the_rate():
     theta = tg.Tensor([0.0, 0.0], dtype=np.float64, requires_grad=True)
-    optimizer = optim.Adam([theta], lr=0.05)
+    optimizer = optim.RMSProp([theta], lr=0.05)
     for _ in range(1000):
         theta.grad = tg.Tensor(A @ theta.data - B, dtype=np.float64)
         optimizer.step()
-    assert 1e-6 < np.abs(theta.data - THETA_STAR).max() < 0.05
+    assert 1e-3 < np.abs(theta.data - THETA_STAR).max() < 0.05       # measured 0.025
 
 
 # XOR: 200 points in four noisy clusters, the label is x₀·x₁ < 0 — not linearly separable, so
