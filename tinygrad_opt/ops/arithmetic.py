@@ -80,6 +80,8 @@ class PowScalar(Function):
     saved_inputs = (0,)
 
     def forward(self, a, exponent):
+        if isinstance(exponent, float):
+            exponent = float(exponent)  # a numpy float64 would promote float32 data to float64
         self.a, self.exponent = a, exponent
         if exponent == 2:
             return a * a

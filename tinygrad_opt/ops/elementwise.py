@@ -107,6 +107,7 @@ class LeakyReLU(Function):
     saved_inputs = (0,)
 
     def forward(self, x, negative_slope=0.01):
+        negative_slope = float(negative_slope)  # a numpy float64 would promote float32 to float64
         self.x, self.slope = x, negative_slope
         return np.where(x > 0, x, x * negative_slope)
 
@@ -154,6 +155,9 @@ class Clip(Function):
     def forward(self, x, min=None, max=None):
         if min is None and max is None:
             raise ValueError("clip: at least one of min and max must be given")
+        if x.dtype.kind == "f":  # numpy (float64) or Tensor bounds must not promote float32 data
+            min = None if min is None else np.asarray(min, dtype=x.dtype)
+            max = None if max is None else np.asarray(max, dtype=x.dtype)
         self.x, self.lo, self.hi = x, min, max
         return np.clip(x, min, max)
 
