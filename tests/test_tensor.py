@@ -83,6 +83,20 @@ def test_numbers_and_arrays_do_not_promote_float32():
     assert tg.where(np.array([True, False]), x, 0.0).dtype == np.float32
 
 
+def test_numpy_scalar_parameters_do_not_promote_float32():
+    """np.sqrt(2), np.max(...) etc. are numpy float64 scalars, which numpy does not treat as
+    'weak' Python numbers; passed as an op's parameter they must not turn the result float64."""
+    x = Tensor([-1.0, 0.5, 2.0], requires_grad=True)
+    outs = [x ** np.float64(3.0), x ** np.sqrt(2.0), x.leaky_relu(np.float64(0.1)),
+            x.clip(np.float64(0.0), np.float64(1.5)), x.clip(max=np.float32(1.0)),
+            x.clip(np.zeros(3), 1.0)]
+    for out in outs:
+        assert out.dtype == np.float32
+        out.sum().backward()
+        assert x.grad.dtype == np.float32
+    assert x.clip(Tensor(0.0), Tensor(1.5)).tolist() == [0.0, 0.5, 1.5]
+
+
 def test_float64_tensor_stays_float64_with_numbers():
     x = Tensor([1.0], dtype=np.float64)
     assert (x * 2.0).dtype == np.float64 and (1 - x).dtype == np.float64
