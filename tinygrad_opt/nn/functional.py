@@ -116,7 +116,7 @@ def _check_range(name, what, array, low=0.0, high=1.0):
     if array.size and (array.min() < low or array.max() > high):
         bad = np.argwhere((array < low) | (array > high))[0]
         raise ValueError(f"{name}: {what} values must be between {low:g} and {high:g}, got "
-                         f"{array[tuple(bad)]!r} at index {tuple(int(i) for i in bad)}")
+                         f"{array[tuple(bad)].item()!r} at index {tuple(int(i) for i in bad)}")
 
 
 def _constant(name, what, value, input, shape=None):
@@ -151,7 +151,7 @@ def _labels(name, input, target, ignore_index):
         if labels.dtype.kind == "f" and labels.size:
             fractional = labels[labels != np.round(labels)]
             example = fractional[0] if fractional.size else labels.reshape(-1)[0]
-            raise ValueError(f"{name}: class labels must be integers, got {example!r} (dtype {labels.dtype}) "
+            raise ValueError(f"{name}: class labels must be integers, got {example.item()!r} (dtype {labels.dtype}) "
                              f"for {n_classes} classes")
         raise ValueError(f"{name}: class labels must be integers, got dtype {labels.dtype} for {n_classes} classes")
     if not labels.size:
