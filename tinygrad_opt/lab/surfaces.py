@@ -147,7 +147,7 @@ class Saddle(Surface):
     saddle_points = ((0.0, 0.0),)
     bounds = ((-2.0, 2.0), (-2.0, 2.0))
     start = (-1.5, 0.001)
-    lrs = {"sgd": 0.05, "momentum": 0.01, "adagrad": 0.1, "rmsprop": 0.01, "adam": 0.03}
+    lrs = {"sgd": 0.01, "momentum": 0.002, "adagrad": 0.1, "rmsprop": 0.01, "adam": 0.03}
 
     def f(self, x, y):
         return x * x - y * y
@@ -174,7 +174,7 @@ class Rosenbrock(Surface):
     name = "rosenbrock"
     bounds = ((-2.0, 2.0), (-1.0, 3.0))
     start = (-1.5, 2.0)
-    lrs = {"sgd": 1e-3, "momentum": 2e-4, "adagrad": 0.5, "rmsprop": 0.01, "adam": 0.05}
+    lrs = {"sgd": 1e-3, "momentum": 1e-3, "adagrad": 0.5, "rmsprop": 0.03, "adam": 0.1}
 
     def __init__(self, a=1.0, b=100.0):
         self.a = _check_real("a", a)
@@ -213,9 +213,9 @@ class Beale(Surface):
 
     name = "beale"
     minima = ((3.0, 0.5),)
-    bounds = ((-4.5, 4.5), (-4.5, 4.5))
+    bounds = ((-1.0, 4.5), (-1.5, 2.5))
     start = (1.0, 1.5)
-    lrs = {"sgd": 1e-3, "momentum": 1e-4, "adagrad": 0.5, "rmsprop": 0.01, "adam": 0.05}
+    lrs = {"sgd": 0.01, "momentum": 1e-3, "adagrad": 0.5, "rmsprop": 0.01, "adam": 0.05}
 
     def f(self, x, y):
         xy = x * y

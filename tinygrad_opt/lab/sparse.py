@@ -1,0 +1,163 @@
+"""The notes' case for AdaGrad: a weight whose input is almost always 0 is almost never updated.
+
+A linear model ŷ = X w is fitted by full-batch gradient descent to the mean squared error
+
+    L(w) = (1/n) Σᵢ (xᵢ · w − yᵢ)²,     ∂L/∂w_j = (2/n) Σᵢ x_ij (xᵢ · w − yᵢ)
+
+on `make_sparse_regression` data, where feature `rare_feature` is non-zero in only
+`density` (2%) of the samples. Its gradient ∂L/∂w_rare sums over those few samples only, so it
+is ~50× smaller than a dense weight's: with one global η, SGD moves the rare weight ~50×
+slower, and after the dense weights have arrived it is still near its start (0). AdaGrad
+divides each gradient by √(Σ g²) of its own weight, so the rare weight's small gradients
+get a large step and it reaches its optimum with the others. RMSProp and Adam normalise the
+same way with moving averages.
+
+    demo = sparse_features_demo(steps=30)
+    print(demo)                  # one row per rule: the rare and the dense weights' errors
+    plot_rare_weight(demo, "sparse.png")
+"""
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..data import make_sparse_regression
+from ..tensor import Tensor
+from .rules import optimizer_factories
+
+__all__ = ["SparseRun", "SparseDemo", "sparse_features_demo", "SPARSE_LRS"]
+
+# Each rule's η is about the fastest that keeps its dense weights' descent smooth. For SGD that
+# is η ≈ 1/λ_max, with λ_max ≈ 2.3 the largest curvature of L (an eigenvalue of (2/n) XᵀX), so
+# SGD is not handicapped by a timid η: its rare weight lags because its curvature is only
+# (2/n) Σᵢ x_i,rare² ≈ 0.065, and it moves by a factor 1 − η·0.065 per step.
+SPARSE_LRS = {"sgd": 0.4, "momentum": 0.04, "adagrad": 0.5, "rmsprop": 0.03, "adam": 0.1}
+
+
+@dataclass
+class SparseRun:
+    """One rule's run on the sparse regression problem.
+
+    Attributes:
+        label: the rule's name or the label it was given.
+        lr: the learning rate of its first parameter group (None if it has none).
+        rare_weight: float64 (steps + 1,), the rare feature's weight w_rare after each step.
+        dense_error_curve: float64 (steps + 1,), the dense weights' RMS distance from their
+            optimum after each step: √(mean_j (w_j − w*_j)²) over the dense j.
+        rare_error: |w_rare − w*_rare| after the last step.
+        dense_error: `dense_error_curve[-1]`.
+        rare_start_error: |0 − w*_rare|, the rare weight's distance at the start.
+    """
+
+    label: str
+    lr: float
+    rare_weight: np.ndarray = field(repr=False)
+    dense_error_curve: np.ndarray = field(repr=False)
+    rare_error: float
+    dense_error: float
+    rare_start_error: float
+
+    @property
+    def rare_progress(self):
+        """The fraction of the way from start to optimum the rare weight has covered:
+        1 − rare_error / rare_start_error (1 = arrived, 0 = not moved)."""
+        return 1.0 - self.rare_error / self.rare_start_error
+
+
+@dataclass
+class SparseDemo:
+    """The result of `sparse_features_demo`: one `SparseRun` per rule and the problem.
+
+    Attributes:
+        runs: `{label: SparseRun}` in the order the rules were given.
+        optimum: float64 (n_features,), the least-squares weights w* = argmin L(w).
+        rare_feature: the index of the rare feature.
+        density: the fraction of samples in which the rare feature is non-zero.
+        steps: the number of steps every rule took.
+    """
+
+    runs: dict
+    optimum: np.ndarray = field(repr=False)
+    rare_feature: int
+    density: float
+    steps: int
+
+    @property
+    def rare_optimum(self):
+        """w*_rare, the rare weight's optimum."""
+        return float(self.optimum[self.rare_feature])
+
+    def table(self):
+        """The runs as a plain-text table (what `str(demo)` prints)."""
+        lines = [f"sparse features: w[{self.rare_feature}]'s input is non-zero in "
+                 f"{self.density:.0%} of samples; {self.steps} full-batch steps from w = 0",
+                 f"{'rule':<10} {'lr':>8} {'rare error':>11} {'rare progress':>14} {'dense RMS error':>16}"]
+        for run in self.runs.values():
+            lr = "" if run.lr is None else f"{run.lr:g}"
+            lines.append(f"{run.label:<10} {lr:>8} {run.rare_error:>11.4f} {run.rare_progress:>13.1%} "
+                         f"{run.dense_error:>16.2e}")
+        return "\n".join(lines)
+
+    def __str__(self):
+        return self.table()
+
+
+def _check_int(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def sparse_features_demo(optimizers=("sgd", "adagrad", "rmsprop", "adam"), steps=30, lr=None, *,
+                         n_samples=1000, n_features=10, rare_feature=0, density=0.02, seed=0):
+    """Fit the same sparse linear regression with each rule and measure the rare weight.
+
+    Every rule starts from w = 0 and takes `steps` full-batch steps on the mean squared error
+    L(w) = (1/n) Σᵢ (xᵢ · w − yᵢ)², its gradient ∇L = (2/n) Xᵀ(Xw − y) from autograd. The
+    optimum w* is the least-squares solution (the generator's true weights, as there is no
+    noise).
+
+    Args:
+        optimizers: rule names and/or `(label, factory)` pairs or a dict, as in
+            `trajectories`; by default SGD, AdaGrad, RMSProp and Adam.
+        steps: the number of steps every rule takes.
+        lr: learning rates for the named rules (a number for all, or `{name: lr}`); by
+            default `SPARSE_LRS`.
+        n_samples, n_features, density, seed: passed to `make_sparse_regression`.
+        rare_feature: the index of the rare feature.
+
+    Returns:
+        A `SparseDemo`; `print` it for the table, `plot_rare_weight` draws it.
+    """
+    steps = _check_int("steps", steps, 0)
+    n_features = _check_int("n_features", n_features, 2)
+    X, y, _ = make_sparse_regression(n_samples=n_samples, n_features=n_features,
+                                     sparse_features=(rare_feature,), density=density, seed=seed)
+    X, y = X.astype(np.float64), y.astype(np.float64)
+    optimum = np.linalg.lstsq(X, y, rcond=None)[0][:, 0]
+    dense = np.arange(n_features) != rare_feature
+    inputs, targets = Tensor(X, dtype=np.float64), Tensor(y, dtype=np.float64)
+
+    runs = {}
+    for label, factory in optimizer_factories(optimizers, lr=lr, default_lrs=SPARSE_LRS).items():
+        w = Tensor(np.zeros((n_features, 1)), requires_grad=True, dtype=np.float64, name="w")
+        optimizer = factory([w])
+        weights = np.empty((steps + 1, n_features))
+        weights[0] = w.data[:, 0]
+        for t in range(steps):
+            optimizer.zero_grad()
+            residual = inputs @ w - targets
+            loss = (residual * residual).mean()
+            loss.backward()
+            optimizer.step()
+            weights[t + 1] = w.data[:, 0]
+        errors = weights - optimum
+        dense_curve = np.sqrt(np.mean(errors[:, dense] ** 2, axis=1))
+        group_lr = optimizer.param_groups[0].get("lr") if getattr(optimizer, "param_groups", None) else None
+        runs[label] = SparseRun(
+            label=label, lr=None if group_lr is None else float(group_lr),
+            rare_weight=weights[:, rare_feature], dense_error_curve=dense_curve,
+            rare_error=float(abs(errors[-1, rare_feature])), dense_error=float(dense_curve[-1]),
+            rare_start_error=float(abs(optimum[rare_feature])))
+    return SparseDemo(runs=runs, optimum=optimum, rare_feature=rare_feature,
+                      density=float(density), steps=steps)
