@@ -101,7 +101,8 @@ def test_call_forms_agree_and_broadcast():
     assert many.shape == (2,) and many.data.tolist() == [one, 0.0]
     X, Y, Z = beale.grid(7)
     assert X.shape == Y.shape == Z.shape == (7, 7)
-    assert Z[0, 0] == beale.values(-4.5, -4.5)
+    (x_min, _), (y_min, _) = beale.bounds
+    assert Z[0, 0] == beale.values(x_min, y_min)
 
 
 def test_call_rejects_a_tensor_that_is_not_a_point():
