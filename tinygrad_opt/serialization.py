@@ -182,6 +182,8 @@ class _Decoder:
             if array.ndim != 0:
                 raise ValueError(f"numpy scalar entry {node.get('name')!r} has shape {array.shape}")
             return array[()]
+        if kind not in ("list", "tuple", "dict", "ordered_dict"):
+            raise ValueError(f"unknown node type {kind!r}")
         items = node.get("items")
         if not isinstance(items, list):
             raise ValueError(f"malformed {kind!r} node")
@@ -198,7 +200,6 @@ class _Decoder:
                     raise ValueError(f"malformed dict key {pair[0]!r}")
                 result[key] = self.decode(pair[1])
             return result
-        raise ValueError(f"unknown node type {kind!r}")
 
 
 def load(path):
@@ -212,16 +213,25 @@ def load(path):
     label = getattr(path, "name", path) if hasattr(path, "read") else os.fspath(path)
     try:
         try:
-            loaded = np.load(file, allow_pickle=False)
-            if not isinstance(loaded, np.lib.npyio.NpzFile):
+            magic = file.read(6)
+            file.seek(-len(magic), os.SEEK_CUR)
+            if magic.startswith(b"\x93NUMPY"):
                 raise ValueError("it is a single .npy array, not an .npz archive")
+            if not magic.startswith(b"PK"):
+                raise ValueError("it is not an .npz (zip) archive" + (
+                    "; it holds pickled data (e.g. from pickle or torch.save), which is never loaded"
+                    if magic.startswith(b"\x80") else ""))
+            loaded = np.load(file, allow_pickle=False)
             with loaded as archive:
                 if _SKELETON not in archive.files:
                     raise ValueError(f"it has no {_SKELETON!r} entry (a plain .npz, not a checkpoint)")
                 raw = archive[_SKELETON]
                 if raw.dtype != np.uint8 or raw.ndim != 1:
                     raise ValueError(f"its skeleton is a {raw.dtype} array of shape {raw.shape}, expected uint8 bytes")
-                header = json.loads(raw.tobytes().decode("utf-8"))
+                try:
+                    header = json.loads(raw.tobytes().decode("utf-8"))
+                except ValueError as error:  # bad UTF-8 or bad JSON
+                    raise ValueError(f"its skeleton is not valid JSON ({error})") from error
                 if not isinstance(header, dict) or header.get("format") != FORMAT:
                     raise ValueError("its skeleton does not name the tinygrad_opt checkpoint format")
                 if header.get("version") != VERSION:
