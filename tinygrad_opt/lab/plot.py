@@ -148,7 +148,7 @@ def _frame_steps(steps, max_frames):
 
 
 def animate_trajectories(result, surface, path, *, fps=12, max_frames=60, title=None, levels=30,
-                         resolution=150, figsize=(6, 5), dpi=80):
+                         resolution=150, figsize=(5.5, 4.5), dpi=80):
     """Write an animated GIF of the paths being drawn, step by step, over the contour map.
 
     Long runs are subsampled to at most `max_frames` frames (always including the start and
@@ -265,25 +265,28 @@ def plot_rare_weight(demo, path=None, *, figsize=(9, 4), dpi=120):
     return _save(figure, path, dpi)
 
 
-def plot_step_sizes(reports, path=None, *, bins=40, title=None, figsize=(7, 4), dpi=120):
+def plot_step_sizes(reports, path=None, *, bins=40, title=None, figsize=None, dpi=120):
     """Histogram of the effective per-element step sizes of one optimizer step.
 
     SGD and Momentum give every element the same step η (a single bar); AdaGrad, RMSProp and
     Adam spread them out, giving the weights with small past gradients the larger steps.
 
     Args:
-        reports: a `StepReport` from `inspect_step`, or a dict `{label: StepReport}` drawn
-            over one another to compare rules.
+        reports: a `StepReport` from `inspect_step`, or a dict `{label: StepReport}`, drawn
+            one panel per label over a shared, log-scaled x axis.
         path: if given, the figure is also saved there.
         bins: the number of log-spaced bins.
+        title: the figure's title (default: "effective step sizes of one step").
+        figsize: inches; by default 7 wide and 1.6 high per panel.
 
     Returns:
         The matplotlib `Figure`.
+
+    Raises:
+        ValueError: no report holds a positive finite step size.
     """
     if not isinstance(reports, dict):
         reports = {reports.rule: reports}
-    figure = _new_figure(figsize)
-    ax = figure.add_subplot()
     sizes = {label: report.step_sizes() for label, report in reports.items()}
     everything = np.concatenate([values[np.isfinite(values) & (values > 0)] for values in sizes.values()])
     if everything.size == 0:
@@ -293,12 +296,15 @@ def plot_step_sizes(reports, path=None, *, bins=40, title=None, figsize=(7, 4), 
         middle = math.sqrt(low * high)
         low, high = middle / math.sqrt(10), middle * math.sqrt(10)
     edges = np.logspace(math.log10(low), math.log10(high), bins + 1)
-    for (label, values), color in zip(sizes.items(), _colors(len(sizes))):
-        report = reports[label]
-        ax.hist(values, bins=edges, color=color, alpha=0.55, label=f"{label}: {report.formula}")
-    ax.set_xscale("log")
-    ax.set_xlabel("effective step size per element")
-    ax.set_ylabel("number of elements")
-    ax.set_title(title if title is not None else "effective step sizes of the last step")
-    ax.legend(fontsize="small")
+
+    figure = _new_figure(figsize or (7, 1.2 + 1.6 * len(sizes)))
+    axes = figure.subplots(len(sizes), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, (label, values), color in zip(axes, sizes.items(), _colors(len(sizes))):
+        ax.hist(values, bins=edges, color=color)
+        ax.set_xscale("log")
+        ax.set_ylabel("elements")
+        ax.text(0.99, 0.9, f"{label}: {reports[label].formula}", transform=ax.transAxes,
+                ha="right", va="top", fontsize="small")
+    axes[-1].set_xlabel("effective step size per element")
+    figure.suptitle(title if title is not None else "effective step sizes of one step")
     return _save(figure, path, dpi)
