@@ -608,3 +608,17 @@ def test_every_op_docstring_states_a_derivative():
         if isinstance(obj, type) and issubclass(obj, Function) and obj is not Function:
             doc = obj.__doc__ or ""
             assert any(mark in doc for mark in ("∂", "f'", "gradient")), f"{name} has no derivative in its docstring"
+
+
+# ----------------------------------------------------------------------------- the benchmark stays runnable
+def test_benchmark_script_runs(capsys):
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "bench_autograd.py"
+    spec = importlib.util.spec_from_file_location("bench_autograd", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.main(["--repeat", "1", "--chain", "2000", "--no-micrograd"])
+    out = capsys.readouterr().out
+    assert "numpy" in out and "small graph fwd+bwd" in out and "2,000-op chain, backward" in out
