@@ -596,6 +596,8 @@ class Tensor:
         offset = len(sizes) - self.ndim
         if offset < 0:
             raise ValueError(f"expand: the number of sizes ({len(sizes)}) must be at least the tensor's ndim ({self.ndim})")
+        if any(s == -1 for s in sizes[:offset]):
+            raise ValueError(f"expand: -1 is not allowed for a new leading dimension (sizes {tuple(sizes)})")
         shape = tuple(self.shape[i - offset] if s == -1 else s for i, s in enumerate(sizes))
         return _ops.Expand.apply(self, shape=shape)
 
