@@ -672,6 +672,8 @@ def test_shape_errors():
         x.expand(3, 3)
     with pytest.raises(ValueError):
         x.expand(3)
+    with pytest.raises(ValueError):
+        x.expand(-1, 2, 3)     # -1 can't size a new leading dimension (PyTorch refuses too)
 
 
 # ----------------------------------------------------------------------------- cat / stack
