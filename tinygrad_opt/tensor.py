@@ -571,6 +571,8 @@ class Tensor:
         return self.reshape(shape)
 
     def unsqueeze(self, dim):
+        if not -self.ndim - 1 <= dim <= self.ndim:
+            raise IndexError(f"unsqueeze: dim {dim} is out of range [{-self.ndim - 1}, {self.ndim}]")
         dim = dim if dim >= 0 else dim + self.ndim + 1
         return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
