@@ -674,6 +674,10 @@ def test_shape_errors():
         x.expand(3)
     with pytest.raises(ValueError):
         x.expand(-1, 2, 3)     # -1 can't size a new leading dimension (PyTorch refuses too)
+    for dim in (3, -4):
+        with pytest.raises(IndexError):
+            x.unsqueeze(dim)
+    assert x.unsqueeze(2).shape == (2, 3, 1) and x.unsqueeze(-3).shape == (1, 2, 3)
 
 
 # ----------------------------------------------------------------------------- cat / stack
