@@ -19,7 +19,6 @@ __all__ = ["plot_trajectories", "animate_trajectories", "plot_losses", "plot_rar
 def _matplotlib():
     """Import matplotlib, or say how to install it."""
     try:
-        import matplotlib  # noqa: F401
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError as error:

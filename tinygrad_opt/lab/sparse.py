@@ -50,7 +50,7 @@ class SparseRun:
     """
 
     label: str
-    lr: float
+    lr: float | None
     rare_weight: np.ndarray = field(repr=False)
     dense_error_curve: np.ndarray = field(repr=False)
     rare_error: float

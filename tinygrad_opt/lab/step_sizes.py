@@ -175,10 +175,20 @@ def inspect_step(optimizer):
         report[0].step_size      # per element: η, η_t/(√G + ε), η/(√E[g²] + ε), ...
         report[0].update_norm    # ‖θ_{t+1} − θ_t‖₂
 
-    For each parameter with a gradient it records the effective per-element step size of
-    the step (see the module docstring for each rule's formula, computed from the
-    optimizer's state and hyperparameters after the step) and the update Δθ, measured as
-    θ_after − θ_before.
+    For each parameter with a gradient it records the update Δθ, measured as
+    θ_after − θ_before, and the effective per-element step size of the step, computed from
+    the optimizer's hyperparameters and its state after the step (t = `state["step"]`):
+
+        SGD, Momentum   η                                 (Momentum: on the new gradient η·g)
+        AdaGrad         η_t / (√G + ε),  η_t = η / (1 + (t − 1)·lr_decay),  G = `sum`
+        RMSProp         η / (√E[g²] + ε),  E[g²] = `square_avg`
+                        (centered: √(E[g²] − E[g]²), E[g] = `grad_avg`)
+        Adam, AdamW     η/(1 − β₁ᵗ) / (√(v/(1 − β₂ᵗ)) + ε),  v = `exp_avg_sq`
+                        (`max_exp_avg_sq` with amsgrad); it multiplies m = `exp_avg`
+
+    For SGD, AdaGrad and RMSProp without momentum, Δθ = −step_size ⊙ g. An element that has
+    never had a non-zero gradient has the step size η/ε of the adaptive rules: huge, but
+    multiplied by a zero gradient.
 
     Args:
         optimizer: an `SGD`, `Momentum`, `AdaGrad`, `RMSProp`, `Adam` or `AdamW`.

@@ -38,8 +38,8 @@ class Trajectory:
     label: str
     path: np.ndarray
     losses: np.ndarray
-    lr: float = None
-    diverged_at: int = None
+    lr: float | None = None
+    diverged_at: int | None = None
     optimizer: object = field(default=None, repr=False, compare=False)
 
     @property
