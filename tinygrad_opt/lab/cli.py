@@ -1,0 +1,171 @@
+"""`tinygrad-opt trajectories`: the optimizer lab's paths on a 2-D surface, from the command line.
+
+    tinygrad-opt trajectories --surface beale --optimizers sgd,momentum,adagrad,rmsprop,adam \\
+        --steps 300 --out beale.png --gif beale.gif --lr adam=0.05 --start 1,1.5
+
+It prints one line per optimizer (learning rate, end point, final loss, distance to the
+nearest minimum, or where it diverged) and writes the contour plot (and the GIF). It follows
+`tinygrad_opt.cli`'s conventions: `add_trajectories_command(subparsers)` declares the
+arguments, `run_trajectories(args)` checks all of them (and the output paths) before any work,
+and a mistake is one line on stderr with exit code 2.
+"""
+import math
+from pathlib import Path
+
+__all__ = ["add_trajectories_command", "run_trajectories"]
+
+DEFAULT_SURFACE = "beale"
+DEFAULT_STEPS = 300
+IMAGE_SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg")
+
+
+def _base():
+    # The command line's shared pieces (UsageError, path checks); imported when used, because
+    # tinygrad_opt.cli imports this module to register the command.
+    from .. import cli
+    return cli
+
+
+def _surface_name(text):
+    from .surfaces import SURFACES
+
+    name = text.strip().lower()
+    if name not in SURFACES:
+        raise _base().UsageError(f"unknown surface {text!r} (choose from {', '.join(SURFACES)})")
+    return name
+
+
+def _rule_name(text):
+    from .rules import RULE_NAMES
+
+    name = text.strip().lower()
+    if name not in RULE_NAMES:
+        raise _base().UsageError(f"unknown optimizer {text!r} (choose from {', '.join(RULE_NAMES)})")
+    return name
+
+
+def _rule_list(text):
+    names = tuple(_rule_name(part) for part in text.split(",") if part.strip())
+    if not names:
+        raise _base().UsageError("--optimizers needs at least one optimizer name")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise _base().UsageError(f"--optimizers names {', '.join(repeated)} more than once")
+    return names
+
+
+def _learning_rates(text):
+    """`adam=0.05,sgd=0.01` → {"adam": 0.05, "sgd": 0.01}; a bare number → {"*": number}."""
+    base = _base()
+    if "=" not in text:
+        return {"*": base.learning_rate(text)}
+    rates = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        name, separator, value = part.partition("=")
+        if not separator:
+            raise base.UsageError(f"--lr expects name=value pairs like adam=0.05,sgd=0.01, got {part!r}")
+        name = _rule_name(name)
+        rates[name] = base.learning_rate(value.strip(), name)
+    return rates
+
+
+def _point(text):
+    parts = text.split(",")
+    try:
+        values = tuple(float(part) for part in parts)
+    except ValueError:
+        values = ()
+    if len(values) != 2 or not all(math.isfinite(value) for value in values):
+        raise _base().UsageError(f"--start must be two numbers x,y like 1,1.5; got {text!r}")
+    return values
+
+
+def add_trajectories_command(subparsers):
+    """Declare `tinygrad-opt trajectories` and its options on `subparsers`; returns the parser."""
+    from .rules import RULE_NAMES
+    from .surfaces import SURFACES
+
+    base = _base()
+    parser = subparsers.add_parser(
+        "trajectories", help="draw the optimizers' paths on a 2-D test surface",
+        description="Run each optimizer from the same start on a 2-D surface with known minima and draw "
+                    "the paths over its contour map (PNG), optionally as an animated GIF. Needs matplotlib "
+                    '(pip install "tinygrad_opt[plot]").')
+    parser.add_argument("--surface", type=_surface_name, default=DEFAULT_SURFACE, metavar="NAME",
+                        help=f"one of {', '.join(SURFACES)} (default: {DEFAULT_SURFACE})")
+    parser.add_argument("--optimizers", type=_rule_list, default=RULE_NAMES, metavar="NAMES",
+                        help=f"comma-separated, from {', '.join(RULE_NAMES)} (default: all)")
+    parser.add_argument("--steps", type=base.positive_int("--steps"), default=DEFAULT_STEPS, metavar="N",
+                        help=f"steps per optimizer (default: {DEFAULT_STEPS})")
+    parser.add_argument("--lr", type=_learning_rates, default={}, metavar="RATES",
+                        help="learning rates like adam=0.05,sgd=0.01, or one number for all "
+                             "(default: the surface's own, tuned per rule)")
+    parser.add_argument("--start", type=_point, default=None, metavar="X,Y",
+                        help="start point (default: the surface's); write --start=-1,2 when x is negative")
+    parser.add_argument("--out", default=None, metavar="FILE",
+                        help="the contour plot (default: SURFACE.png)")
+    parser.add_argument("--gif", default=None, metavar="FILE", help="also write an animated GIF here")
+    parser.set_defaults(handler=run_trajectories)
+    return parser
+
+
+def _check_image(path, option, suffixes):
+    path = _base().check_writable_file(path, option)
+    if path.suffix.lower() not in suffixes:
+        raise _base().UsageError(f"{option} {str(path)!r}: expected a file ending in {', '.join(suffixes)}")
+    return path
+
+
+def run_trajectories(args):
+    """Check the arguments, run `trajectories`, print a line per optimizer, write the pictures."""
+    base = _base()
+    from .plot import _matplotlib, animate_trajectories, plot_trajectories
+    from .surfaces import make_surface
+    from .trajectories import trajectories
+
+    rates = dict(args.lr)
+    everyone = rates.pop("*", None)
+    unused = sorted(set(rates) - set(args.optimizers))
+    if unused:
+        raise base.UsageError(f"--lr sets {', '.join(unused)}, which --optimizers does not run "
+                              f"({', '.join(args.optimizers)})")
+    lr = everyone if everyone is not None else rates
+    out = _check_image(args.out if args.out is not None else f"{args.surface}.png", "--out", IMAGE_SUFFIXES)
+    gif = _check_image(args.gif, "--gif", (".gif",)) if args.gif is not None else None
+    surface = make_surface(args.surface)
+    start = args.start if args.start is not None else surface.start
+    try:
+        _matplotlib()
+    except ImportError as error:
+        raise base.CommandError(str(error)) from None
+
+    result = trajectories(surface, args.optimizers, steps=args.steps, start=start, lr=lr)
+    print(f"{surface.name}: {args.steps} steps from ({start[0]:g}, {start[1]:g})")
+    for line in _summary(result, surface):
+        print(line)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    plot_trajectories(result, surface, out)
+    written = [out]
+    if gif is not None:
+        animate_trajectories(result, surface, gif)
+        written.append(gif)
+    print("wrote " + ", ".join(str(path) for path in written))
+    return 0
+
+
+def _summary(result, surface):
+    import numpy as np
+
+    for run in result.values():
+        head = f"  {run.label:<9} lr {run.lr:<8g}"
+        if run.diverged:
+            yield f"{head} diverged at step {run.diverged_at}"
+            continue
+        x, y = run.end
+        line = f"{head} end ({x:.4f}, {y:.4f})  loss {run.final_loss:.4g}"
+        if surface.minima:
+            distance = min(np.hypot(x - mx, y - my) for mx, my in surface.minima)
+            line += f"  distance to the nearest minimum {distance:.3g}"
+        yield line
