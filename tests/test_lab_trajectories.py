@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tinygrad_opt import Tensor
-from tinygrad_opt.lab import (DEFAULT_LRS, RULE_NAMES, Beale, QuadraticBowl, Rosenbrock, Saddle,
+from tinygrad_opt.lab import (DEFAULT_LRS, RULE_NAMES, Beale, Himmelblau, QuadraticBowl, Rosenbrock, Saddle,
                               optimizer_factories, trajectories)
 from tinygrad_opt.optim import SGD, Adam, AdamW, Momentum
 
@@ -150,3 +150,10 @@ def test_optimizer_factories_build_the_named_classes_with_their_learning_rates()
     assert type(built["sgd"]) is SGD and built["sgd"].param_groups[0]["lr"] == 0.7
     assert type(built["momentum"]) is Momentum and built["momentum"].param_groups[0]["lr"] == DEFAULT_LRS["momentum"]
     assert type(built["adam"]) is Adam and built["adam"].param_groups[0]["lr"] == 0.3
+
+
+def test_himmelblau_the_rule_decides_which_minimum():
+    himmelblau = Himmelblau()
+    result = trajectories(himmelblau, ["sgd", "adam"], steps=300)
+    np.testing.assert_allclose(result["sgd"].end, himmelblau.minima[2], atol=1e-3)    # (−3.78, −3.28)
+    np.testing.assert_allclose(result["adam"].end, himmelblau.minima[1], atol=1e-3)   # (−2.81, 3.13)
