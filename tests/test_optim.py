@@ -396,3 +396,26 @@ def test_repr_is_pytorchs():
         ")")
     two = optim.SGD([{"params": [param()]}, {"params": [param()], "lr": 0.5}], lr=0.1)
     assert "Parameter Group 1\n" in repr(two) and "    lr: 0.5\n" in repr(two)
+
+
+@pytest.mark.parametrize("rule, options", RULES_WITH_OPTIONS + [(optim.SGD, dict(lr=0.1, momentum=0.9, maximize=True)),
+                                                                (optim.Adam, dict(maximize=True))])
+def test_large_parameters_are_updated_block_by_block_to_the_same_bits(rule, options):
+    # 300×300 = 90,000 numbers > one block of 65,536: C-ordered arrays are cut into flat blocks,
+    # a Fortran-ordered gradient forces the whole-array path. Both must give identical bits.
+    from tinygrad_opt.optim.optimizer import BLOCK
+    assert 300 * 300 > BLOCK
+    rng = np.random.default_rng(1)
+    start = rng.standard_normal((300, 300)).astype(np.float32)
+    grads = [rng.standard_normal((300, 300)).astype(np.float32) for _ in range(3)]
+    blocked, whole = tg.Tensor(start, requires_grad=True), tg.Tensor(start, requires_grad=True)
+    blocked_optimizer, whole_optimizer = rule([blocked], **options), rule([whole], **options)
+    for g in grads:
+        blocked.grad = tg.Tensor(g)
+        whole.grad = tg.Tensor(np.asfortranarray(g))
+        assert not whole.grad.data.flags.c_contiguous
+        blocked_optimizer.step()
+        whole_optimizer.step()
+    assert np.array_equal(blocked.data, whole.data)
+    for name, value in blocked_optimizer.state[blocked].items():
+        assert np.array_equal(value, whole_optimizer.state[whole][name]), name

@@ -1,7 +1,7 @@
 """AdaGrad: each parameter gets its own learning rate, shrinking with its squared gradients."""
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, blocks
 
 
 class AdaGrad(Optimizer):
@@ -62,23 +62,23 @@ class AdaGrad(Optimizer):
 
     def _update(self, param, grad, state, group):
         lr, lr_decay, eps = float(group["lr"]), float(group["lr_decay"]), float(group["eps"])
-        wd = float(group["weight_decay"])
+        wd, maximize = float(group["weight_decay"]), group["maximize"]
         work, denom = self._scratch(param, 2)
-        G = state["sum"]
 
         state["step"] += 1
         t = state["step"]
-        g = grad
-        if group["maximize"]:
-            g = np.negative(grad, out=work)                         # g ← −g
-        if wd != 0:
-            g = np.add(g, np.multiply(param, wd, out=denom), out=work)  # g ← g + λ·θ
-
         lr_t = lr / (1 + (t - 1) * lr_decay)                        # η_t = η / (1 + (t−1)·decay)
-        G += np.multiply(g, g, out=denom)                           # G_t = G_{t−1} + g²
-        std = np.sqrt(G, out=denom)
-        std += eps                                                  # √G_t + ε
-        param -= np.divide(np.multiply(g, lr_t, out=work), std, out=work)  # θ ← θ − η_t·g / (√G_t + ε)
+        for p, grad, G, work, denom in blocks(param, grad, state["sum"], work, denom):
+            g = grad
+            if maximize:
+                g = np.negative(grad, out=work)                     # g ← −g
+            if wd != 0:
+                g = np.add(g, np.multiply(p, wd, out=denom), out=work)  # g ← g + λ·θ
+
+            G += np.multiply(g, g, out=denom)                       # G_t = G_{t−1} + g²
+            std = np.sqrt(G, out=denom)
+            std += eps                                              # √G_t + ε
+            p -= np.divide(np.multiply(g, lr_t, out=work), std, out=work)  # θ ← θ − η_t·g / (√G_t + ε)
 
 
 Adagrad = AdaGrad

@@ -1,7 +1,7 @@
 """Adam (RMSProp + Momentum) and AdamW (Adam with decoupled weight decay)."""
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, blocks
 from .rmsprop import _lerp
 
 
@@ -60,33 +60,36 @@ class Adam(Optimizer):
     def _update(self, param, grad, state, group):
         lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = (float(b) for b in group["betas"])
+        amsgrad, maximize, decoupled = group["amsgrad"], group["maximize"], group["decoupled_weight_decay"]
         work, denom = self._scratch(param, 2)
-        m, v = state["exp_avg"], state["exp_avg_sq"]
 
         state["step"] += 1
         t = state["step"]
-        g = grad
-        if group["maximize"]:
-            g = np.negative(grad, out=work)                         # g ← −g
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                param *= 1 - lr * wd                                # θ ← θ·(1 − ηλ)   (AdamW)
-            else:
-                g = np.add(g, np.multiply(param, wd, out=denom), out=work)  # g ← g + λ·θ
-
-        _lerp(m, g, 1 - beta1, denom)                               # m_t = β1·m + (1−β1)·g
-        v *= beta2
-        v += np.multiply(np.multiply(g, 1 - beta2, out=denom), g, out=denom)  # v_t = β2·v + (1−β2)·g²
-        if group["amsgrad"]:
-            v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])  # v_t^max
-
         bias_correction1 = 1 - beta1 ** t                           # 1 − β1^t
         bias_correction2 = 1 - beta2 ** t                           # 1 − β2^t
         step_size = lr / bias_correction1                           # η / (1 − β1^t)
-        np.sqrt(v, out=denom)
-        denom /= bias_correction2 ** 0.5
-        denom += eps                                                # √v̂_t + ε
-        param -= np.divide(np.multiply(m, step_size, out=work), denom, out=work)  # θ ← θ − η·m̂_t/(√v̂_t + ε)
+        bias_correction2_sqrt = bias_correction2 ** 0.5             # √(1 − β2^t)
+        for p, grad, m, v, v_max, work, denom in blocks(param, grad, state["exp_avg"], state["exp_avg_sq"],
+                                                        state.get("max_exp_avg_sq"), work, denom):
+            g = grad
+            if maximize:
+                g = np.negative(grad, out=work)                     # g ← −g
+            if wd != 0:
+                if decoupled:
+                    p *= 1 - lr * wd                                # θ ← θ·(1 − ηλ)   (AdamW)
+                else:
+                    g = np.add(g, np.multiply(p, wd, out=denom), out=work)  # g ← g + λ·θ
+
+            _lerp(m, g, 1 - beta1, denom)                           # m_t = β1·m + (1−β1)·g
+            v *= beta2
+            v += np.multiply(np.multiply(g, 1 - beta2, out=denom), g, out=denom)  # v_t = β2·v + (1−β2)·g²
+            if amsgrad:
+                v = np.maximum(v_max, v, out=v_max)                 # v_t^max = max(v_{t−1}^max, v_t)
+
+            np.sqrt(v, out=denom)
+            denom /= bias_correction2_sqrt
+            denom += eps                                            # √v̂_t + ε
+            p -= np.divide(np.multiply(m, step_size, out=work), denom, out=work)  # θ ← θ − η·m̂_t/(√v̂_t + ε)
 
 
 class AdamW(Adam):

@@ -1,7 +1,7 @@
 """Momentum: the notes' form, a velocity that remembers an exponentially decaying sum of steps."""
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, blocks
 
 
 class Momentum(Optimizer):
@@ -48,19 +48,20 @@ class Momentum(Optimizer):
 
     def _update(self, param, grad, state, group):
         lr, gamma, wd = float(group["lr"]), float(group["momentum"]), float(group["weight_decay"])
+        nesterov, maximize = group["nesterov"], group["maximize"]
         work, tmp = self._scratch(param, 2)
-        v = state["velocity"]
 
-        g = grad
-        if group["maximize"]:
-            g = np.negative(grad, out=work)                         # g ← −g
-        if wd != 0:
-            g = np.add(g, np.multiply(param, wd, out=tmp), out=work)  # g ← g + λ·θ
+        for p, grad, v, work, tmp in blocks(param, grad, state["velocity"], work, tmp):
+            g = grad
+            if maximize:
+                g = np.negative(grad, out=work)                     # g ← −g
+            if wd != 0:
+                g = np.add(g, np.multiply(p, wd, out=tmp), out=work)  # g ← g + λ·θ
 
-        step = np.multiply(g, lr, out=tmp)                          # f_t = η·g_t
-        v *= gamma
-        v += step                                                   # v_t = γ·v_{t−1} + η·g_t
-        if group["nesterov"]:
-            param -= np.add(np.multiply(v, gamma, out=work), step, out=work)  # θ ← θ − (γ·v_t + η·g_t)
-        else:
-            param -= v                                              # θ ← θ − v_t
+            f = np.multiply(g, lr, out=tmp)                         # f_t = η·g_t
+            v *= gamma
+            v += f                                                  # v_t = γ·v_{t−1} + η·g_t
+            if nesterov:
+                p -= np.add(np.multiply(v, gamma, out=work), f, out=work)  # θ ← θ − (γ·v_t + η·g_t)
+            else:
+                p -= v                                              # θ ← θ − v_t

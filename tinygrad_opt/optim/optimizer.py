@@ -22,6 +22,11 @@ A subclass supplies three things: `_check(hyperparameters)` (validation with PyT
 wording, run before anything changes), `_init_state(param, group)` (the buffers of one
 parameter) and `_update(param, grad, state, group)`, the rule itself on numpy arrays,
 written in place (`out=`) so `p.data` keeps its identity.
+
+Speed: every line of a rule is one numpy pass over the arrays. A rule runs its lines on
+`blocks()` of 64K numbers at a time, so the arrays a block touches (256 KB each in float32)
+stay in the CPU cache from one line to the next instead of streaming through memory on every
+pass; the result is the same to the last bit (each number sees the same operations).
 """
 import copy
 import numbers
@@ -31,6 +36,26 @@ import numpy as np
 
 from ..autograd import enable_grad
 from ..tensor import Tensor
+
+
+BLOCK = 1 << 16
+
+
+def blocks(*arrays):
+    """Yield the arrays cut into matching flat pieces of at most BLOCK numbers (None stays None).
+
+    Arrays that are small, or not all C-contiguous (so flat views are impossible), come back
+    whole in a single piece.
+    """
+    present = [a for a in arrays if a is not None]
+    size = present[0].size
+    if size <= BLOCK or not all(a.flags.c_contiguous for a in present):
+        yield arrays
+        return
+    flat = [None if a is None else a.reshape(-1) for a in arrays]
+    for start in range(0, size, BLOCK):
+        stop = start + BLOCK
+        yield tuple(None if a is None else a[start:stop] for a in flat)
 
 
 def _typename(value):

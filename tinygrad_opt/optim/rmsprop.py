@@ -1,7 +1,7 @@
 """RMSProp: AdaGrad with a moving average of g² instead of a sum, so the step does not vanish."""
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, blocks
 
 
 class RMSProp(Optimizer):
@@ -65,35 +65,35 @@ class RMSProp(Optimizer):
     def _update(self, param, grad, state, group):
         lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
         mu, wd = float(group["momentum"]), float(group["weight_decay"])
+        centered, maximize = group["centered"], group["maximize"]
         work, avg = self._scratch(param, 2)
-        G = state["square_avg"]
 
         state["step"] += 1
-        g = grad
-        if group["maximize"]:
-            g = np.negative(grad, out=work)                         # g ← −g
-        if wd != 0:
-            g = np.add(g, np.multiply(param, wd, out=avg), out=work)  # g ← g + λ·θ
+        for p, grad, G, g_avg, b, work, avg in blocks(param, grad, state["square_avg"], state.get("grad_avg"),
+                                                      state.get("momentum_buffer"), work, avg):
+            g = grad
+            if maximize:
+                g = np.negative(grad, out=work)                     # g ← −g
+            if wd != 0:
+                g = np.add(g, np.multiply(p, wd, out=avg), out=work)  # g ← g + λ·θ
 
-        G *= alpha
-        G += np.multiply(np.multiply(g, 1 - alpha, out=avg), g, out=avg)  # G_t = α·G_{t−1} + (1−α)·g²
-        if group["centered"]:
-            g_avg = state["grad_avg"]
-            _lerp(g_avg, g, 1 - alpha, avg)                         # ḡ_t = lerp(ḡ_{t−1}, g_t, 1−α)
-            np.multiply(g_avg, g_avg, out=avg)
-            np.subtract(G, avg, out=avg)                            # G_t − ḡ_t²
-            np.sqrt(avg, out=avg)
-        else:
-            np.sqrt(G, out=avg)
-        avg += eps                                                  # a_t = √G_t + ε
+            G *= alpha
+            G += np.multiply(np.multiply(g, 1 - alpha, out=avg), g, out=avg)  # G_t = α·G_{t−1} + (1−α)·g²
+            if centered:
+                _lerp(g_avg, g, 1 - alpha, avg)                     # ḡ_t = lerp(ḡ_{t−1}, g_t, 1−α)
+                np.multiply(g_avg, g_avg, out=avg)
+                np.subtract(G, avg, out=avg)                        # G_t − ḡ_t²
+                np.sqrt(avg, out=avg)
+            else:
+                np.sqrt(G, out=avg)
+            avg += eps                                              # a_t = √G_t + ε
 
-        if mu > 0:
-            buf = state["momentum_buffer"]
-            buf *= mu
-            buf += np.divide(g, avg, out=avg)                       # b_t = μ·b_{t−1} + g_t / a_t
-            param -= np.multiply(buf, lr, out=avg)                  # θ ← θ − η·b_t
-        else:
-            param -= np.divide(np.multiply(g, lr, out=work), avg, out=work)  # θ ← θ − η·g_t / a_t
+            if mu > 0:
+                b *= mu
+                b += np.divide(g, avg, out=avg)                     # b_t = μ·b_{t−1} + g_t / a_t
+                p -= np.multiply(b, lr, out=avg)                    # θ ← θ − η·b_t
+            else:
+                p -= np.divide(np.multiply(g, lr, out=work), avg, out=work)  # θ ← θ − η·g_t / a_t
 
 
 def _lerp(start, end, weight, tmp):

@@ -1,7 +1,7 @@
 """SGD: step against the gradient, optionally with PyTorch's momentum buffer."""
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, blocks
 
 
 class SGD(Optimizer):
@@ -47,28 +47,32 @@ class SGD(Optimizer):
 
     def _update(self, param, grad, state, group):
         lr, mu, wd = float(group["lr"]), float(group["momentum"]), float(group["weight_decay"])
-        dampening = float(group["dampening"])
+        dampening, nesterov, maximize = float(group["dampening"]), group["nesterov"], group["maximize"]
         work, tmp = self._scratch(param, 2)
+        buf = state.get("momentum_buffer")
+        first = mu != 0 and buf is None
+        if first:
+            buf = state["momentum_buffer"] = np.empty_like(param)
 
-        g = grad
-        if group["maximize"]:
-            g = np.negative(grad, out=work)                         # g ← −g
-        if wd != 0:
-            g = np.add(g, np.multiply(param, wd, out=tmp), out=work)  # g ← g + λ·θ
+        for p, grad, b, work, tmp in blocks(param, grad, buf if mu != 0 else None, work, tmp):
+            g = grad
+            if maximize:
+                g = np.negative(grad, out=work)                     # g ← −g
+            if wd != 0:
+                g = np.add(g, np.multiply(p, wd, out=tmp), out=work)  # g ← g + λ·θ
 
-        if mu != 0:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = g.copy()           # b_1 = g_1
-            else:
-                buf *= mu                                           # b_t = μ·b_{t−1}
-                if dampening == 0:
-                    buf += g                                        #       + g_t
+            if mu != 0:
+                if first:
+                    np.copyto(b, g)                                 # b_1 = g_1
                 else:
-                    buf += np.multiply(g, 1 - dampening, out=tmp)   #       + (1 − τ)·g_t
-            if group["nesterov"]:
-                g = np.add(g, np.multiply(buf, mu, out=tmp), out=work)  # d = g_t + μ·b_t
-            else:
-                g = buf                                             # d = b_t
+                    b *= mu                                         # b_t = μ·b_{t−1}
+                    if dampening == 0:
+                        b += g                                      #       + g_t
+                    else:
+                        b += np.multiply(g, 1 - dampening, out=tmp)  #      + (1 − τ)·g_t
+                if nesterov:
+                    g = np.add(g, np.multiply(b, mu, out=tmp), out=work)  # d = g_t + μ·b_t
+                else:
+                    g = b                                           # d = b_t
 
-        param -= np.multiply(g, lr, out=tmp)                        # θ ← θ − η·d
+            p -= np.multiply(g, lr, out=tmp)                        # θ ← θ − η·d
