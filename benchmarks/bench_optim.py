@@ -9,7 +9,7 @@ Columns: tinygrad_opt; torch.optim's default CPU path (the per-tensor `_single_t
 loop) and `foreach=True` (multi-tensor kernels) when torch is installed, with the ratio
 tinygrad_opt / torch (below 1 means tinygrad_opt is faster).
 
-    python benchmarks/bench_optim.py [--repeat 30] [--rules sgd,adam]
+    python benchmarks/bench_optim.py [--repeat 30] [--rules sgd,adam] [--torch-threads 1]
 """
 import argparse
 import os
@@ -85,6 +85,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=30, help="timed steps per rule (median reported)")
     parser.add_argument("--rules", default=",".join(RULES), help="comma-separated subset of " + ", ".join(RULES))
+    parser.add_argument("--torch-threads", type=int, default=None,
+                        help="torch.set_num_threads(N) first (default: torch's own choice; numpy's "
+                             "ufuncs always use one thread)")
     args = parser.parse_args(argv)
     names = [name.strip() for name in args.rules.split(",") if name.strip()]
     unknown = [name for name in names if name not in RULES]
@@ -95,6 +98,8 @@ def main(argv=None):
         import torch
     except ImportError:
         torch = None
+    if torch is not None and args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
     arrays = make_arrays()
     count = sum(p.size for p in arrays[0])
     print(describe_machine())
