@@ -1,0 +1,231 @@
+"""Compare the update rules: one MLP, the same initial weights, the same batches, one rule each.
+
+    results = compare_optimizers(load_dataset("digits"))
+    print(format_table(results))
+    write_histories(results, "compare_out/histories.json")
+    plot_comparison(results, "compare_out/comparison.png")    # needs matplotlib
+
+This is the job behind `tinygrad-opt compare` and `examples/compare_optimizers.py`. Each
+rule starts from a copy of one freshly initialised model and sees the training batches in
+the same order, so the only difference between two runs is the update rule (and its
+learning rate). A rule whose loss becomes NaN or infinite is reported as diverged, with the
+epochs it finished, instead of stopping the comparison.
+"""
+from dataclasses import dataclass, field
+import json
+import math
+from pathlib import Path
+
+from . import nn, optim
+from .data import (DataLoader, load_digits, load_mnist, make_blobs, make_circles, make_moons,
+                   make_spirals, make_xor, standardize, train_test_split)
+from .random import manual_seed
+from .train import History, NonFiniteLossError, fit
+
+OPTIMIZERS = {
+    "sgd": "SGD",
+    "momentum": "Momentum",
+    "adagrad": "AdaGrad",
+    "rmsprop": "RMSProp",
+    "adam": "Adam",
+    "adamw": "AdamW",
+}
+"""Command-line name → class name in `tinygrad_opt.optim`."""
+
+DEFAULT_OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
+
+DEFAULT_LR = {
+    "sgd": 0.1,
+    "momentum": 0.01,
+    "adagrad": 0.05,
+    "rmsprop": 0.001,
+    "adam": 0.001,
+    "adamw": 0.001,
+}
+"""Learning rates tuned on the digits with the default MLP, batch size and epochs (test accuracy
+over split seeds 0-9: every rule 97-99%). Momentum's η = 0.01 with γ = 0.9 takes steps of about
+η/(1-γ) = 0.1 once the velocity builds up: the same scale as SGD's 0.1."""
+
+DATASETS = ("digits", "spirals", "moons", "circles", "xor", "blobs", "mnist", "fashion-mnist")
+NEEDS_DATA_ROOT = ("mnist", "fashion-mnist")
+
+DEFAULT_HIDDEN = (256, 128)
+DEFAULT_EPOCHS = 20
+DEFAULT_BATCH_SIZE = 32
+TEST_SIZE = 0.25
+SYNTHETIC_SAMPLES = 1000
+
+
+@dataclass
+class Dataset:
+    """Standardized training and test arrays of one classification problem."""
+
+    name: str
+    X_train: object
+    X_test: object
+    y_train: object
+    y_test: object
+
+    @property
+    def n_features(self):
+        return self.X_train.shape[1]
+
+    @property
+    def n_classes(self):
+        return int(max(self.y_train.max(), self.y_test.max())) + 1
+
+
+def load_dataset(name, seed=0, data_root=None, download=False):
+    """Load a classification data set by name, split it and standardize its features.
+
+    The digits and the synthetic sets (`SYNTHETIC_SAMPLES` points, generated from `seed`)
+    are split 75/25 with `seed`; MNIST and Fashion-MNIST use their own test split and need
+    `data_root`, the folder of their IDX files (fetched there first when `download`).
+    Features are scaled with the training part's mean and standard deviation.
+    """
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r} (choose from {', '.join(DATASETS)})")
+    if name in NEEDS_DATA_ROOT:
+        if data_root is None:
+            raise ValueError(f"dataset {name!r} needs data_root, the folder holding its IDX files")
+        X_train, y_train = load_mnist(data_root, train=True, download=download, kind=name)
+        X_test, y_test = load_mnist(data_root, train=False, download=download, kind=name)
+    else:
+        if name == "digits":
+            X, y = load_digits()
+        else:
+            generators = {"spirals": make_spirals, "moons": make_moons, "circles": make_circles,
+                          "xor": make_xor, "blobs": make_blobs}
+            X, y = generators[name](n_samples=SYNTHETIC_SAMPLES, seed=seed)
+        X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=TEST_SIZE, seed=seed)
+    X_train, X_test, _ = standardize(X_train, X_test)
+    return Dataset(name, X_train, X_test, y_train, y_test)
+
+
+def build_mlp(n_features, hidden, n_classes):
+    """`Linear → ReLU` for each hidden size, then a `Linear` to one score per class."""
+    layers, width = [], n_features
+    for size in hidden:
+        layers += [nn.Linear(width, size), nn.ReLU()]
+        width = size
+    layers.append(nn.Linear(width, n_classes))
+    return nn.Sequential(*layers)
+
+
+def make_optimizer(name, params, lr):
+    """The rule called `name` (a key of OPTIMIZERS) over `params`, with learning rate `lr`."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r} (choose from {', '.join(OPTIMIZERS)})")
+    return getattr(optim, OPTIMIZERS[name])(params, lr=lr)
+
+
+@dataclass
+class Result:
+    """One rule's run: its History and the figures the comparison table shows."""
+
+    optimizer: str
+    lr: float
+    history: History = field(repr=False)
+    diverged: str = None  # the NonFiniteLossError message, when the loss became NaN or inf
+
+    @property
+    def final_loss(self):
+        return self.history.loss[-1] if len(self.history) else math.nan
+
+    @property
+    def test_accuracy(self):
+        return self.history.val_accuracy[-1] if len(self.history) else math.nan
+
+    @property
+    def epochs(self):
+        return len(self.history)
+
+    @property
+    def seconds(self):
+        return sum(self.history.time)
+
+    def to_dict(self):
+        return {"lr": self.lr, "final_train_loss": self.final_loss, "test_accuracy": self.test_accuracy,
+                "epochs": self.epochs, "seconds": self.seconds, "diverged": self.diverged,
+                "history": self.history.to_dict()}
+
+
+def compare_optimizers(dataset, optimizers=DEFAULT_OPTIMIZERS, lr=None, hidden=DEFAULT_HIDDEN,
+                       epochs=DEFAULT_EPOCHS, batch_size=DEFAULT_BATCH_SIZE, seed=0, on_result=None):
+    """Train one MLP per rule from the same initial weights on the same batches.
+
+    Args:
+        dataset: a Dataset (see `load_dataset`).
+        optimizers: names from OPTIMIZERS, run in this order.
+        lr: a dict of learning rates by name; rules it leaves out get DEFAULT_LR.
+        hidden: the MLP's hidden-layer sizes.
+        seed: seeds the initial weights and the order of the batches.
+        on_result: called with each Result as soon as its run ends (to print progress).
+
+    Returns:
+        A list of Results in the order of `optimizers`; the test set is evaluated after every
+        epoch, as the History's `val_loss` and `val_accuracy`.
+    """
+    learning_rates = {**DEFAULT_LR, **(lr or {})}
+    manual_seed(seed)
+    initial_weights = build_mlp(dataset.n_features, hidden, dataset.n_classes).state_dict()
+
+    results = []
+    for name in optimizers:
+        model = build_mlp(dataset.n_features, hidden, dataset.n_classes)
+        model.load_state_dict(initial_weights)
+        optimizer = make_optimizer(name, model.parameters(), learning_rates[name])
+        batches = DataLoader(dataset.X_train, dataset.y_train, batch_size=batch_size, shuffle=True, seed=seed)
+        result = Result(name, learning_rates[name], History())
+        try:
+            fit(model, nn.CrossEntropyLoss(), optimizer, batches, epochs,
+                val=(dataset.X_test, dataset.y_test), progress=False, history=result.history)
+        except NonFiniteLossError as error:
+            result.diverged = str(error)
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return results
+
+
+def format_table(results):
+    """The comparison as a fixed-width text table, one row per rule."""
+    header = f"{'optimizer':<10} {'lr':>8} {'train loss':>11} {'test acc':>9} {'epochs':>7} {'seconds':>8}"
+    rows = [header, "-" * len(header)]
+    for result in results:
+        row = (f"{result.optimizer:<10} {result.lr:>8.4g} {result.final_loss:>11.4f} "
+               f"{result.test_accuracy:>9.4f} {result.epochs:>7d} {result.seconds:>8.2f}")
+        if result.diverged:
+            row += "  diverged"
+        rows.append(row)
+    return "\n".join(rows)
+
+
+def write_histories(results, path, config=None):
+    """Write `{"config": ..., "results": {name: {lr, final_train_loss, ..., history}}}` as JSON."""
+    document = {"config": dict(config or {}), "results": {r.optimizer: r.to_dict() for r in results}}
+    Path(path).write_text(json.dumps(document, indent=2, allow_nan=True) + "\n")
+
+
+def plot_comparison(results, path, title=None):
+    """Draw training loss and test accuracy per epoch for every rule, side by side, to `path`.
+
+    Raises:
+        ImportError: matplotlib is not installed (`pip install "tinygrad_opt[plot]"`).
+    """
+    from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state
+
+    figure = Figure(figsize=(11, 4.2), layout="constrained")
+    loss_axes, accuracy_axes = figure.subplots(1, 2)
+    for result in results:
+        label = f"{result.optimizer} (lr {result.lr:g})" + (", diverged" if result.diverged else "")
+        loss_axes.plot(result.history.epochs, result.history.loss, marker=".", label=label)
+        accuracy_axes.plot(result.history.epochs, result.history.val_accuracy, marker=".", label=label)
+    loss_axes.set(xlabel="epoch", ylabel="training loss (cross-entropy)", yscale="log", title="Training loss")
+    accuracy_axes.set(xlabel="epoch", ylabel="test accuracy", title="Test accuracy")
+    for axes in (loss_axes, accuracy_axes):
+        axes.grid(alpha=0.3)
+    accuracy_axes.legend(loc="lower right")
+    if title:
+        figure.suptitle(title)
+    figure.savefig(path, dpi=110)
