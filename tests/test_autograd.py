@@ -14,6 +14,9 @@ import pytest
 import tinygrad_opt as tg
 from tinygrad_opt import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
+# Any floating-point warning (overflow, invalid value, division by zero) fails the test.
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
 
 def f64(value, requires_grad=True):
     return Tensor(value, dtype=np.float64, requires_grad=requires_grad)

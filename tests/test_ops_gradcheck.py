@@ -18,6 +18,9 @@ from tinygrad_opt import ops
 
 RNG = np.random.default_rng(1234)
 
+# Any floating-point warning (overflow, invalid value, division by zero) fails the test.
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
 
 def t(*shape, low=-2.0, high=2.0, requires_grad=True, seed=None):
     """A float64 tensor of uniform values, requiring grad."""

@@ -6,6 +6,9 @@ import pytest
 import tinygrad_opt as tg
 from tinygrad_opt import Tensor, no_grad
 
+# Any floating-point warning (overflow, invalid value, division by zero) fails the test.
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
 
 # ----------------------------------------------------------------------------- construction and dtypes
 @pytest.mark.parametrize("data,dtype", [
