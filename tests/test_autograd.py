@@ -625,3 +625,26 @@ def test_benchmark_script_runs(capsys):
     bench.main(["--repeat", "1", "--chain", "2000", "--no-micrograd"])
     out = capsys.readouterr().out
     assert "numpy" in out and "small graph fwd+bwd" in out and "2,000-op chain, backward" in out
+
+
+def test_graph_is_freed_by_reference_counting():
+    """No reference cycles: dropping the output frees the graph at once, without waiting for
+    the cycle collector (training loops would otherwise pile graphs up)."""
+    import weakref
+
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        x = Tensor(np.ones((3, 3)), requires_grad=True)
+        y = ((x @ x).tanh() * x).softmax(axis=1)[[0, 2]].sum()
+        fn = weakref.ref(y.grad_fn)
+        y.backward()
+        del y
+        assert fn() is None
+        z = (x * 2).exp().sum()            # not backpropagated
+        fn = weakref.ref(z.grad_fn)
+        del z
+        assert fn() is None
+    finally:
+        if was_enabled:
+            gc.enable()
