@@ -834,3 +834,30 @@ def test_property_where_broadcasting(shapes):
     a_shape, b_shape = shapes
     cond = np.random.default_rng(0).random(np.broadcast_shapes(a_shape, b_shape)) > 0.5
     check(lambda a, b: tg.where(cond, a, b), t(*a_shape), t(*b_shape))
+
+
+@st.composite
+def _matmul_shapes(draw):
+    """Operand shapes numpy's matmul accepts: 1-D or n-D each, broadcastable batch dims."""
+    n, k, m = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    batch = tuple(draw(st.lists(st.integers(1, 2), max_size=2)))
+
+    def side(core):
+        if draw(st.booleans()):
+            return (core[1],) if core is a_core else (core[0],)   # 1-D operand
+        drop = draw(st.integers(0, len(batch)))
+        return tuple(1 if draw(st.booleans()) else s for s in batch[drop:]) + core
+
+    a_core, b_core = (n, k), (k, m)
+    return side(a_core), side(b_core)
+
+
+@FAST
+@given(shapes=_matmul_shapes())
+def test_property_matmul_shapes(shapes):
+    a_shape, b_shape = shapes
+    a, b = t(*a_shape), t(*b_shape)
+    out = a @ b
+    assert out.shape == np.matmul(a.data, b.data).shape
+    assert np.allclose(out.data, np.matmul(a.data, b.data))
+    check(lambda a, b: a @ b, a, b)
