@@ -411,6 +411,9 @@ class Tensor:
     def __pos__(self):
         return self
 
+    def __abs__(self):
+        return _ops.Abs.apply(self)
+
     def __matmul__(self, other):
         return _ops.MatMul.apply(self, self._lift(other))
 
