@@ -215,6 +215,7 @@ UNARY = {
     "log": (lambda x: x.log(), 0.2, 3),
     "sqrt": (lambda x: x.sqrt(), 0.2, 3),
     "abs": (lambda x: x.abs(), None, None),
+    "builtin_abs": (lambda x: abs(x), None, None),
     "tanh": (lambda x: x.tanh(), -3, 3),
     "sigmoid": (lambda x: x.sigmoid(), -5, 5),
     "relu": (lambda x: x.relu(), None, None),
