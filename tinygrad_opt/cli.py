@@ -3,6 +3,7 @@
     tinygrad-opt compare                  # the five rules on the digits: table, JSON, plot
     tinygrad-opt train --optimizer adam   # one model, with a checkpoint; --resume continues
     tinygrad-opt graph --out graph.svg    # the graph of one training step, with gradients
+    tinygrad-opt trajectories --surface beale --out beale.png   # the rules' paths (tinygrad_opt.lab)
 
 Each command is an `add_<name>_command(subparsers)` function that declares its arguments and
 sets `handler`, plus the handler `run_<name>(args) -> exit code`; adding a command is adding
@@ -21,6 +22,8 @@ import shutil
 import sys
 
 import numpy as np
+
+from .lab.cli import add_trajectories_command
 
 PROG = "tinygrad-opt"
 
@@ -496,7 +499,7 @@ def run_graph(args):
 
 # ------------------------------------------------------------------ main
 
-COMMANDS = (add_compare_command, add_train_command, add_graph_command)
+COMMANDS = (add_compare_command, add_train_command, add_graph_command, add_trajectories_command)
 
 
 def build_parser():
