@@ -1,4 +1,5 @@
 """The `tinygrad-opt` command, run as a user runs it: `python -m tinygrad_opt ...` in a subprocess."""
+import gzip
 import json
 import os
 from pathlib import Path
@@ -83,6 +84,57 @@ def test_compare_other_dataset_options_and_learning_rates(tmp_path):
     document = json.loads((tmp_path / "moons" / "histories.json").read_text())
     assert (document["config"]["dataset"], document["config"]["hidden"], document["config"]["seed"]) == ("moons", [8], 3)
     assert {name: entry["lr"] for name, entry in document["results"].items()} == {"sgd": 0.2, "adamw": 0.02}
+
+
+def test_compare_one_learning_rate_for_every_rule(tmp_path):
+    result = run("compare", "--dataset", "xor", "--optimizers", "sgd,adam", "--lr", "0.05", "--epochs", "1",
+                 "--quiet", "--out", tmp_path / "xor", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    results = json.loads((tmp_path / "xor" / "histories.json").read_text())["results"]
+    assert {name: entry["lr"] for name, entry in results.items()} == {"sgd": 0.05, "adam": 0.05}
+
+
+def test_compare_reports_a_diverging_rule_and_finishes_the_others(tmp_path):
+    result = run("compare", "--optimizers", "sgd,adam", "--lr", "sgd=50", "--epochs", "2", "--quiet",
+                 "--out", tmp_path / "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    sgd_row = next(line for line in result.stdout.splitlines() if line.startswith("sgd "))
+    assert sgd_row.split()[:6] == ["sgd", "50", "-", "-", "0", "0.00"] and "diverged at epoch 1, step" in sgd_row
+    assert "sgd diverged: training loss is nan at epoch 1" in result.stderr and "Traceback" not in result.stderr
+    results = json.loads((tmp_path / "out" / "histories.json").read_text())["results"]
+    assert results["sgd"]["test_accuracy"] is None and "try a smaller one than lr=50" in results["sgd"]["diverged"]
+    assert results["adam"]["diverged"] is None and results["adam"]["epochs"] == 2
+
+
+def write_idx(path, array):
+    """An IDX file as MNIST ships them: gzip of a 0x0000, type 0x08 (uint8), ndim header, then the bytes."""
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(n.to_bytes(4, "big") for n in array.shape)
+    with gzip.open(path, "wb") as file:
+        file.write(header + array.astype(np.uint8).tobytes())
+
+
+def test_compare_on_mnist_files_from_data_root(tmp_path):
+    # A tiny stand-in for the four MNIST files: 100 training and 40 test images of 28x28.
+    rng = np.random.default_rng(0)
+    root = tmp_path / "mnist"
+    root.mkdir()
+    for prefix, n in (("train", 100), ("t10k", 40)):
+        write_idx(root / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28)))
+        write_idx(root / f"{prefix}-labels-idx1-ubyte.gz", np.arange(n) % 10)
+    result = run("compare", "--dataset", "mnist", "--data-root", root, "--hidden", "16", "--optimizers", "adam",
+                 "--epochs", "1", "--quiet", "--out", tmp_path / "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    config = json.loads((tmp_path / "out" / "histories.json").read_text())["config"]
+    assert (config["n_train"], config["n_test"], config["n_features"], config["n_classes"]) == (100, 40, 784, 10)
+
+
+def test_mnist_files_missing_is_one_line_and_nothing_written(tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = run("compare", "--dataset", "mnist", "--data-root", tmp_path / "empty", "--out", tmp_path / "out",
+                 cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith("tinygrad-opt: error: cannot load the mnist data: mnist files missing in")
+    assert result.stderr.count("\n") == 1 and not (tmp_path / "out").exists()
 
 
 def test_compare_without_matplotlib_says_how_to_get_it_and_still_writes_table_and_json(tmp_path):
@@ -191,7 +243,7 @@ TRAIN = ["train", "--optimizer", "momentum", "--hidden", "32", "--batch-size", "
 def test_train_then_resume_continues_exactly_as_an_uninterrupted_run(tmp_path):
     straight = run(*TRAIN, "--epochs", "3", "--checkpoint", tmp_path / "straight.npz", cwd=tmp_path)
     assert straight.returncode == 0, straight.stderr
-    assert "epoch 3: test accuracy" in straight.stdout
+    assert "done after 3 epochs: test accuracy" in straight.stdout
 
     first = run(*TRAIN, "--epochs", "1", "--checkpoint", tmp_path / "resumed.npz", cwd=tmp_path)
     assert first.returncode == 0, first.stderr

@@ -23,7 +23,14 @@ import sys
 
 import numpy as np
 
+from . import __version__, load, manual_seed, nn, save
+from .compare import (DATASETS, DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_HIDDEN, DEFAULT_LR,
+                      DEFAULT_OPTIMIZERS, NEEDS_DATA_ROOT, OPTIMIZERS, build_mlp, compare_optimizers,
+                      format_table, load_dataset, make_optimizer, plot_comparison, write_histories)
+from .data import ChecksumError, DataLoader
 from .lab.cli import add_trajectories_command
+from .tensor import Tensor
+from .train import History, fit
 
 PROG = "tinygrad-opt"
 
@@ -84,8 +91,6 @@ def learning_rate(text, optimizer=None):
 
 
 def optimizer_name(text):
-    from .compare import OPTIMIZERS
-
     name = text.strip().lower()
     if name not in OPTIMIZERS:
         raise UsageError(f"unknown optimizer {text!r} (choose from {', '.join(OPTIMIZERS)})")
@@ -120,8 +125,6 @@ def learning_rate_map(text):
 
 
 def dataset_name(text):
-    from .compare import DATASETS
-
     name = text.strip().lower()
     if name not in DATASETS:
         raise UsageError(f"unknown dataset {text!r} (choose from {', '.join(DATASETS)})")
@@ -184,8 +187,6 @@ def _make_dirs(path):
 
 def add_model_arguments(parser, batch_size_default):
     """--dataset, --data-root, --download, --hidden, --batch-size, --seed: what builds the MLP and its data."""
-    from .compare import DATASETS, DEFAULT_HIDDEN
-
     parser.add_argument("--dataset", type=dataset_name, default=None, metavar="NAME",
                         help=f"data set: {', '.join(DATASETS)} (default: digits)")
     parser.add_argument("--data-root", default=None, metavar="DIR",
@@ -201,8 +202,6 @@ def add_model_arguments(parser, batch_size_default):
 
 
 def _fill_model_defaults(args, batch_size_default):
-    from .compare import DEFAULT_HIDDEN
-
     args.dataset = "digits" if args.dataset is None else args.dataset
     args.hidden = DEFAULT_HIDDEN if args.hidden is None else args.hidden
     args.batch_size = batch_size_default if args.batch_size is None else args.batch_size
@@ -210,8 +209,6 @@ def _fill_model_defaults(args, batch_size_default):
 
 
 def _check_data_arguments(args):
-    from .compare import NEEDS_DATA_ROOT
-
     if args.dataset in NEEDS_DATA_ROOT and args.data_root is None:
         raise UsageError(f"--dataset {args.dataset} needs --data-root DIR, the folder holding its IDX .gz files")
     if args.data_root is not None and not args.download and not Path(args.data_root).is_dir():
@@ -219,9 +216,6 @@ def _check_data_arguments(args):
 
 
 def _load_data(args):
-    from .compare import load_dataset
-    from .data import ChecksumError
-
     try:
         return load_dataset(args.dataset, seed=args.seed, data_root=args.data_root, download=args.download)
     except (OSError, ValueError, ChecksumError) as error:
@@ -237,8 +231,6 @@ def _say(args, *lines):
 # ------------------------------------------------------------------ compare
 
 def add_compare_command(subparsers):
-    from .compare import DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_LR, DEFAULT_OPTIMIZERS, OPTIMIZERS
-
     parser = subparsers.add_parser(
         "compare", help="train the same MLP with each optimizer and compare them",
         description="Train the same MLP from the same initial weights with each optimizer, on the same "
@@ -260,8 +252,6 @@ def add_compare_command(subparsers):
 
 
 def run_compare(args):
-    from .compare import DEFAULT_BATCH_SIZE, compare_optimizers, format_table, plot_comparison, write_histories
-
     _fill_model_defaults(args, DEFAULT_BATCH_SIZE)
     _check_data_arguments(args)
     rates = dict(args.lr)
@@ -280,7 +270,7 @@ def run_compare(args):
                f"MLP {' -> '.join(map(str, (data.n_features, *args.hidden, data.n_classes)))}")
 
     def report(result):
-        status = f"diverged after {result.epochs} epochs" if result.diverged else \
+        status = f"diverged at {result.diverged_at}" if result.diverged else \
             f"test accuracy {result.test_accuracy:.4f}"
         _say(args, f"  {result.optimizer:<9} lr {result.lr:<8g} {status} ({result.seconds:.1f} s)")
 
@@ -319,8 +309,6 @@ RUN_SETTINGS = ("dataset", "data_root", "hidden", "optimizer", "lr", "batch_size
 
 
 def add_train_command(subparsers):
-    from .compare import OPTIMIZERS
-
     parser = subparsers.add_parser(
         "train", help="train one MLP with one optimizer, saving a checkpoint after every epoch",
         description="Train one MLP with one optimizer, showing a progress bar; a checkpoint (model, optimizer, "
@@ -343,8 +331,6 @@ def add_train_command(subparsers):
 
 
 def _read_checkpoint(path):
-    from . import load
-
     if not Path(path).is_file():
         raise UsageError(f"--resume: no checkpoint at {str(path)!r}")
     try:
@@ -375,11 +361,6 @@ def _show(value):
 
 
 def run_train(args):
-    from . import manual_seed, nn, save
-    from .compare import DEFAULT_LR, build_mlp, make_optimizer
-    from .data import DataLoader
-    from .train import History, fit
-
     checkpoint = None
     if args.resume:
         checkpoint = _read_checkpoint(args.checkpoint)
@@ -431,7 +412,7 @@ def run_train(args):
                              seed=[args.seed, epoch])
         fit(model, nn.CrossEntropyLoss(), optimizer, batches, 1, val=(data.X_test, data.y_test),
             progress=progress, history=history, callbacks=[save_checkpoint])
-    print(f"epoch {len(history)}: test accuracy {history.val_accuracy[-1]:.4f}, "
+    print(f"done after {len(history)} epochs: test accuracy {history.val_accuracy[-1]:.4f}, "
           f"training loss {history.loss[-1]:.4f}; checkpoint {checkpoint_path}")
     return 0
 
@@ -468,9 +449,7 @@ def add_graph_command(subparsers):
 
 
 def run_graph(args):
-    from . import manual_seed, nn, viz
-    from .compare import build_mlp
-    from .tensor import Tensor
+    from . import viz  # only this command needs graphviz
 
     _fill_model_defaults(args, 4)
     _check_data_arguments(args)
@@ -508,8 +487,6 @@ def build_parser():
         description="Train small MLPs with tinygrad_opt and compare the optimizers SGD, Momentum, AdaGrad, "
                     "RMSProp and Adam.",
         epilog=f"Run '{PROG} COMMAND --help' for a command's options.")
-    from . import __version__
-
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     for add_command in COMMANDS:

@@ -13,7 +13,6 @@ epochs it finished, instead of stopping the comparison.
 """
 from dataclasses import dataclass, field
 import json
-import math
 from pathlib import Path
 
 from . import nn, optim
@@ -127,14 +126,17 @@ class Result:
     lr: float
     history: History = field(repr=False)
     diverged: str = None  # the NonFiniteLossError message, when the loss became NaN or inf
+    diverged_at: str = None  # where: "epoch 2, step 7"
 
     @property
     def final_loss(self):
-        return self.history.loss[-1] if len(self.history) else math.nan
+        """The last finished epoch's training loss (None if the first epoch diverged)."""
+        return self.history.loss[-1] if len(self.history) else None
 
     @property
     def test_accuracy(self):
-        return self.history.val_accuracy[-1] if len(self.history) else math.nan
+        """The last finished epoch's test accuracy (None if the first epoch diverged)."""
+        return self.history.val_accuracy[-1] if len(self.history) else None
 
     @property
     def epochs(self):
@@ -181,7 +183,7 @@ def compare_optimizers(dataset, optimizers=DEFAULT_OPTIMIZERS, lr=None, hidden=D
             fit(model, nn.CrossEntropyLoss(), optimizer, batches, epochs,
                 val=(dataset.X_test, dataset.y_test), progress=False, history=result.history)
         except NonFiniteLossError as error:
-            result.diverged = str(error)
+            result.diverged, result.diverged_at = str(error), f"epoch {error.epoch}, step {error.step}"
         results.append(result)
         if on_result is not None:
             on_result(result)
@@ -193,18 +195,22 @@ def format_table(results):
     header = f"{'optimizer':<10} {'lr':>8} {'train loss':>11} {'test acc':>9} {'epochs':>7} {'seconds':>8}"
     rows = [header, "-" * len(header)]
     for result in results:
-        row = (f"{result.optimizer:<10} {result.lr:>8.4g} {result.final_loss:>11.4f} "
-               f"{result.test_accuracy:>9.4f} {result.epochs:>7d} {result.seconds:>8.2f}")
+        row = (f"{result.optimizer:<10} {result.lr:>8.4g} {_number(result.final_loss, 11)} "
+               f"{_number(result.test_accuracy, 9)} {result.epochs:>7d} {result.seconds:>8.2f}")
         if result.diverged:
-            row += "  diverged"
+            row += f"  diverged at {result.diverged_at}"
         rows.append(row)
     return "\n".join(rows)
+
+
+def _number(value, width):
+    return f"{value:>{width}.4f}" if value is not None else f"{'-':>{width}}"
 
 
 def write_histories(results, path, config=None):
     """Write `{"config": ..., "results": {name: {lr, final_train_loss, ..., history}}}` as JSON."""
     document = {"config": dict(config or {}), "results": {r.optimizer: r.to_dict() for r in results}}
-    Path(path).write_text(json.dumps(document, indent=2, allow_nan=True) + "\n")
+    Path(path).write_text(json.dumps(document, indent=2) + "\n")
 
 
 def plot_comparison(results, path, title=None):
