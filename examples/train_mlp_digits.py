@@ -4,7 +4,7 @@ The loop is the one every framework teaches: zero the gradients, compute the los
 backward, step. Nothing is hidden in a helper (`tinygrad_opt.train.fit` packages the same
 loop when you want one).
 
-    python examples/train_mlp_digits.py                    # 15 epochs of Adam, about 2 seconds
+    python examples/train_mlp_digits.py                    # 15 epochs of Adam, a second or so
     python examples/train_mlp_digits.py --optimizer sgd --lr 0.1 --save digits_mlp.npz
 """
 import argparse

@@ -287,7 +287,8 @@ def run_compare(args):
     written = [out / "histories.json"]
     try:
         plot_comparison(results, out / "comparison.png",
-                        title=f"{data.name}, MLP {','.join(map(str, args.hidden))}, batch {args.batch_size}")
+                        title=f"{data.name}: MLP {'-'.join(map(str, (data.n_features, *args.hidden, data.n_classes)))}, "
+                              f"batch {args.batch_size}, the same initial weights for every rule")
         written.append(out / "comparison.png")
     except ImportError:
         print('matplotlib is not installed, so comparison.png was not drawn: pip install "tinygrad_opt[plot]"',

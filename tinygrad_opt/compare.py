@@ -220,6 +220,7 @@ def plot_comparison(results, path, title=None):
         ImportError: matplotlib is not installed (`pip install "tinygrad_opt[plot]"`).
     """
     from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state
+    from matplotlib.ticker import MaxNLocator
 
     figure = Figure(figsize=(11, 4.2), layout="constrained")
     loss_axes, accuracy_axes = figure.subplots(1, 2)
@@ -231,6 +232,7 @@ def plot_comparison(results, path, title=None):
     accuracy_axes.set(xlabel="epoch", ylabel="test accuracy", title="Test accuracy")
     for axes in (loss_axes, accuracy_axes):
         axes.grid(alpha=0.3)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     accuracy_axes.legend(loc="lower right")
     if title:
         figure.suptitle(title)
