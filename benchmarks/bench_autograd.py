@@ -326,6 +326,8 @@ def main(argv=None):
         loss_diff, grad_diff = agreement_with_micrograd(Value)
         print(f"\nsame small graph in float64: relative difference vs micrograd — loss {loss_diff:.1e}, "
               f"dL/da {grad_diff:.1e}")
+    elif args.no_micrograd:
+        print("\n(micrograd column skipped: --no-micrograd)")
     else:
         print("\n(micrograd not installed: `pip install micrograd` adds its column)")
 
