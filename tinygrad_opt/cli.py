@@ -358,7 +358,10 @@ def _settings_from_checkpoint(args, checkpoint):
 
 
 def _show(value):
-    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+    """A setting as it is typed on the command line (hidden sizes as 64,32; none as "")."""
+    if isinstance(value, tuple):
+        return ",".join(map(str, value)) or '""'
+    return str(value)
 
 
 def run_train(args):
@@ -392,7 +395,7 @@ def run_train(args):
         return 0
 
     settings = {setting: getattr(args, setting) for setting in RUN_SETTINGS}
-    settings["hidden"] = _show(args.hidden)
+    settings["hidden"] = ",".join(map(str, args.hidden))
     settings["data_root"] = args.data_root or ""
     progress = not args.quiet
     log_epochs = progress and not _stderr_is_terminal()  # the bar already shows them on a terminal
@@ -413,7 +416,7 @@ def run_train(args):
                              seed=[args.seed, epoch])
         fit(model, nn.CrossEntropyLoss(), optimizer, batches, 1, val=(data.X_test, data.y_test),
             progress=progress, history=history, callbacks=[save_checkpoint])
-    print(f"done after {len(history)} epochs: test accuracy {history.val_accuracy[-1]:.4f}, "
+    print(f"done after {len(history)} epoch{'s' if len(history) > 1 else ''}: test accuracy {history.val_accuracy[-1]:.4f}, "
           f"training loss {history.loss[-1]:.4f}; checkpoint {checkpoint_path}")
     return 0
 
