@@ -12,10 +12,13 @@ This module knows nothing of the Tensor class beyond the attributes it reads
 """
 import contextlib
 import functools
+import itertools
+from heapq import heappop, heappush
 
-import numpy as np
 
 _grad_enabled = True
+# Numbers every recorded op in recording order; backward visits outputs from the highest down.
+_sequence = itertools.count()
 
 
 def is_grad_enabled() -> bool:
@@ -90,86 +93,112 @@ class scope(contextlib.ContextDecorator):
 
 
 def topological_order(root):
-    """Every tensor `root` depends on through recorded ops, inputs before outputs.
+    """The tensors requiring grad that `root` depends on, in the order backward finishes them, reversed.
 
-    Iterative depth-first post-order (an explicit stack instead of recursion), so a chain of
-    any depth is fine; Python's recursion limit (~1000) never applies.
+    So `reversed(topological_order(root))` is exactly the order in which `backward()` completes
+    each tensor's gradient: every op's output is numbered (`grad_fn.seq`) when it is recorded,
+    after its inputs, so visiting outputs from the highest number down reaches each tensor only
+    after all of its consumers; a leaf is complete once its last (lowest-numbered) consumer ran.
+    The walk uses an explicit stack, so a chain of any depth is fine.
     """
-    order = []
-    visited = set()
-    stack = [(root, False)]
+    keys = {id(root): _order_key(root, None, 0)}
+    found = [root]
+    stack = [root]
     while stack:
-        tensor, children_done = stack.pop()
-        if children_done:
-            order.append(tensor)
+        fn = stack.pop().grad_fn
+        if fn is None:
             continue
-        # Mark a tensor visited when it is expanded, not when it is pushed: a tensor pushed
-        # early (as one op's input) may be reached again below another of its consumers, and
-        # it must then be finished before that consumer, not after it.
-        if id(tensor) in visited:
-            continue
-        visited.add(id(tensor))
-        stack.append((tensor, True))
-        fn = tensor.grad_fn
-        if fn is not None:
-            for parent in fn.inputs:
-                if parent.requires_grad and id(parent) not in visited:
-                    stack.append((parent, False))
-    return order
+        for position, parent in enumerate(fn.inputs):
+            if not parent._requires_grad:
+                continue
+            key = _order_key(parent, fn, position)
+            previous = keys.get(id(parent))
+            if previous is None:
+                keys[id(parent)] = key
+                found.append(parent)
+                stack.append(parent)
+            elif key < previous:  # a leaf is finished by its lowest-numbered consumer
+                keys[id(parent)] = key
+    found.sort(key=lambda tensor: keys[id(tensor)])
+    return found
 
 
-def _accumulate(grads, tensor, grad, fresh):
-    previous = grads.get(id(tensor))
-    if previous is None:
-        grads[id(tensor)] = (grad, fresh)
-    else:
-        # Out of place: `grad` may be the very array another input received (Add passes its
-        # incoming gradient to both sides), so writing into it would corrupt that one.
-        grads[id(tensor)] = (previous[0] + grad, True)
+def _order_key(tensor, consumer, position):
+    if tensor.grad_fn is not None:
+        return (tensor.grad_fn.seq, 1, 0)
+    # A leaf sorts just below the consumer that finishes it, inputs in their order.
+    return (consumer.seq if consumer is not None else 0, 0, -position)
 
 
 def _store_leaf_grad(tensor, grad, fresh):
-    from .tensor import Tensor  # the leaf's .grad is a Tensor; imported late to keep arrows down
-
+    """Accumulate into `tensor.grad`: take `grad` as the new `.grad` when the walk owns it, else copy."""
     if grad.dtype != tensor.data.dtype:
         grad = grad.astype(tensor.data.dtype)
         fresh = True
     if grad.shape != tensor.data.shape:
         raise RuntimeError(f"internal error: gradient of shape {grad.shape} for a tensor of shape {tensor.data.shape}")
-    if tensor.grad is None:
-        tensor.grad = Tensor._wrap(grad if fresh else grad.copy())
+    existing = tensor.grad
+    if existing is None:
+        tensor.grad = _wrap_tensor(grad if fresh else grad.copy())
     else:
-        tensor.grad.data += grad
+        existing.data += grad
 
 
 def run_backward(root, gradient, retain_graph=False):
     """Fill `.grad` of every leaf (and every tensor with `retain_grad()`) that `root` depends on.
 
-    `gradient` is dL/d root as a numpy array of root's shape. Unless `retain_graph`, every
-    op's saved arrays are released afterwards and a second backward through them raises.
+    `gradient` is dL/d root as a numpy array of root's shape. Recorded outputs are visited from
+    the highest sequence number down (a heap), which is a reverse topological order: an op's
+    output is always numbered after its inputs, so when a tensor is reached every consumer has
+    already added its share (dL/dx = Σ over consumers). Leaves accumulate as shares arrive.
+    Unless `retain_graph`, every op's saved arrays are released afterwards, and a second
+    backward through them raises.
     """
-    order = topological_order(root)
+    if root.grad_fn is None:
+        _store_leaf_grad(root, gradient, fresh=False)
+        return
     # id(tensor) -> (gradient so far, whether the walk allocated that array itself and may
     # therefore hand it to a leaf as its .grad without copying)
-    grads = {id(root): (gradient, False)}
-    for tensor in reversed(order):
-        entry = grads.pop(id(tensor), None)
-        if entry is None:
-            continue  # nothing flowed here (e.g. only through a non-differentiable path)
-        grad, fresh = entry
-        fn = tensor.grad_fn
-        if fn is None or tensor._retains_grad:
+    pending = {id(root): (gradient, False)}
+    heap = [(-root.grad_fn.seq, root)]
+    while heap:
+        tensor = heappop(heap)[1]
+        grad, fresh = pending.pop(id(tensor))
+        if tensor._retains_grad:
             _store_leaf_grad(tensor, grad, fresh)
-        if fn is None:
-            continue
+            fresh = False  # the tensor's .grad may now be this very array
+        fn = tensor.grad_fn
         fn.check_saved_versions()
         input_grads = fn.backward(grad)
-        if not isinstance(input_grads, tuple):
+        if type(input_grads) is not tuple:
             input_grads = (input_grads,)
+        handed_out = []
         for parent, parent_grad in zip(fn.inputs, input_grads):
-            if parent_grad is None or not parent.requires_grad:
+            if parent_grad is None or not parent._requires_grad:
                 continue
-            parent_fresh = parent_grad is not grad and parent_grad.base is None
-            _accumulate(grads, parent, parent_grad, parent_fresh)
+            # Ours to keep only if newly allocated here, and not handed to two inputs at once.
+            parent_fresh = (parent_grad is not grad and parent_grad.base is None
+                            and not any(parent_grad is other for other in handed_out))
+            handed_out.append(parent_grad)
+            parent_fn = parent.grad_fn
+            if parent_fn is None:
+                _store_leaf_grad(parent, parent_grad, parent_fresh)
+                continue
+            key = id(parent)
+            earlier = pending.get(key)
+            if earlier is None:
+                pending[key] = (parent_grad, parent_fresh)
+                heappush(heap, (-parent_fn.seq, parent))
+            else:
+                # Out of place: either array may be shared (Add hands its incoming gradient to both sides).
+                pending[key] = (earlier[0] + parent_grad, True)
         if not retain_graph:
             fn.release()
+
+
+def _wrap_tensor(array):
+    global _wrap_tensor
+    from .tensor import Tensor  # the leaf's .grad is a Tensor; imported on first use to keep arrows down
+
+    _wrap_tensor = Tensor._wrap
+    return _wrap_tensor(array)

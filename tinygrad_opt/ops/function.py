@@ -104,6 +104,7 @@ class Function:
             out = Tensor._wrap(data)
         else:
             fn.inputs = inputs
+            fn.seq = next(autograd._sequence)
             if autograd._scope_stack:
                 fn.scope = autograd._scope_stack[-1]
             out = Tensor._wrap(data, requires_grad=True, grad_fn=fn)
@@ -141,7 +142,8 @@ class Function:
 
     def release(self):
         """Drop everything forward saved (the graph's structure — `inputs` — stays for drawing)."""
-        keep = ("inputs", "scope")
-        for key in [k for k in vars(self) if k not in keep]:
-            delattr(self, key)
+        attributes = self.__dict__
+        kept = {key: attributes[key] for key in ("inputs", "scope", "seq") if key in attributes}
+        attributes.clear()
+        attributes.update(kept)
         self._released = True
