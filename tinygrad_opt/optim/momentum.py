@@ -20,6 +20,7 @@ class Momentum(Optimizer):
     applies it only to the new gradient (past steps keep the η they were taken with).
 
     Options, all as in PyTorch's SGD:
+
         g ← −g                  if maximize
         g ← g + λ·θ             if weight_decay λ ≠ 0
         θ ← θ − (γ·v_t + η·g_t) if nesterov (PyTorch's Nesterov form, η·b_t = v_t)
