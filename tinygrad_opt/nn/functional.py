@@ -1,6 +1,7 @@
 """Functional forms of the layers and losses (`import tinygrad_opt.nn.functional as F`).
 
 Activations (elementwise unless noted):
+
     relu(x) = max(x, 0)                 leaky_relu(x) = x if x > 0 else slope·x
     tanh(x)                             sigmoid(x) = 1 / (1 + e⁻ˣ)
     gelu(x) = x·Φ(x)                    softmax(x)ᵢ = e^xᵢ / Σⱼ e^xⱼ  (along `dim`)
