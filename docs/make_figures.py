@@ -1,0 +1,384 @@
+"""Regenerate every figure of the docs, and the generated parts of its pages, from the project's code.
+
+    python docs/make_figures.py                  # everything (the compare job takes a minute or two)
+    python docs/make_figures.py graphs sparse    # only some groups: see GROUPS below
+
+What it writes, all into `docs/figures/` (committed, so the docs build needs none of this):
+
+- `graphs`: the drawings of `tinygrad_opt.viz` (SVG, rendered by Graphviz's `dot`) — a tiny
+  expression with values and gradients, the same in backward order, a 2-layer MLP with its
+  module clusters (also collapsed, and in backward order) — and the expression's
+  step-through page `backprop.html`;
+- `trajectories`: `tinygrad_opt.lab` paths of every rule on Beale's function and on the
+  saddle (one picture with all five rules per surface, one per rule and surface) and an
+  animated GIF of the five rules on Beale;
+- `sparse`: the notes' sparse-features demo (`plot_rare_weight`);
+- `step_sizes`: `inspect_step` histograms of one step of each rule on a digits MLP;
+- `compare`: the job behind `tinygrad-opt compare`, with its defaults — `comparison.png`,
+  `compare_histories.json` (its histories, wall-clock times removed) and the results table
+  in `comparison.md`;
+- `tables`: the table of ops and local derivatives in `autograd.md`, read from the ops'
+  docstrings.
+
+Generated parts of a page sit between `<!-- generated: NAME -->` and `<!-- end: NAME -->`;
+`tests/test_docs.py` checks they are what this script would write now. Everything is
+deterministic (fixed seeds; PNGs are palette-quantized, with no timestamps) so re-running
+changes a file only when the code's results change.
+"""
+import argparse
+import inspect
+import io
+import json
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+
+DOCS = Path(__file__).resolve().parent
+FIGURES = DOCS / "figures"
+RULES = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
+TRAJECTORY_SURFACES = ("beale", "saddle")
+TRAJECTORY_STEPS = 300
+
+
+# ----------------------------------------------------------------------------- writing files
+def save_png(figure, path, dpi=80, colors=64):
+    """Save a matplotlib figure as a small palette PNG (no metadata, so the bytes are stable)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    image = Image.open(buffer).convert("RGB").quantize(colors=colors, method=Image.Quantize.MEDIANCUT)
+    image.save(path, format="PNG", optimize=True)
+    return path
+
+
+def replace_generated(page, name, text):
+    """Put `text` between the page's `<!-- generated: name -->` and `<!-- end: name -->` lines."""
+    path = DOCS / page
+    source = path.read_text(encoding="utf-8")
+    pattern = re.compile(rf"(<!-- generated: {re.escape(name)} -->\n).*?(<!-- end: {re.escape(name)} -->)",
+                         re.DOTALL)
+    if not pattern.search(source):
+        raise SystemExit(f"{page} has no '<!-- generated: {name} -->' ... '<!-- end: {name} -->' block")
+    updated = pattern.sub(lambda m: m.group(1) + text.rstrip("\n") + "\n" + m.group(2), source)
+    if updated != source:
+        path.write_text(updated, encoding="utf-8")
+    return path
+
+
+def generated_block(source, name):
+    """The text of a page's generated block `name` (None when the page has none)."""
+    match = re.search(rf"<!-- generated: {re.escape(name)} -->\n(.*?)<!-- end: {re.escape(name)} -->",
+                      source, re.DOTALL)
+    return None if match is None else match.group(1)
+
+
+# ----------------------------------------------------------------------------- tables
+OP_TABLE_OPS = (
+    "Add", "Sub", "Mul", "Div", "Neg", "PowScalar", "Pow", "MatMul", "Linear",
+    "Exp", "Log", "Sqrt", "Abs", "Tanh", "Sigmoid", "ReLU", "LeakyReLU", "GELU", "Clip",
+    "Maximum", "Minimum", "Where", "Clone", "Cast",
+    "Sum", "Mean", "Max", "Min", "LogSumExp", "LogSoftmax", "Softmax",
+    "Reshape", "Permute", "Expand", "GetItem", "Cat", "Stack",
+    "nn.MSE", "nn.L1",
+)
+
+
+def op_table_markdown():
+    """One row per op: its name, its file and the rule from its docstring."""
+    from tinygrad_opt import ops
+    from tinygrad_opt.nn import loss_functions
+
+    rows = ["| op | file | forward;  local derivative (from the op's docstring) |", "|---|---|---|"]
+    for name in OP_TABLE_OPS:
+        cls = getattr(loss_functions, name[3:]) if name.startswith("nn.") else getattr(ops, name)
+        path = cls.__module__.replace(".", "/").removeprefix("tinygrad_opt/") + ".py"
+        rule = " ".join(_docstring_rule(cls).split())
+        rows.append(f"| `{cls.__name__}` | `{path}` | {markdown_cell(rule)} |")
+    return "\n".join(rows) + "\n"
+
+
+def _docstring_rule(cls):
+    """The docstring's first paragraph, and the first paragraph with a derivative if that one has none."""
+    paragraphs = inspect.getdoc(cls).split("\n\n")
+    rule = paragraphs[0]
+    if not any(mark in rule for mark in ("∂", "f'", "gradient")):
+        rule += " " + next((p for p in paragraphs[1:] if "∂" in p), "")
+    return rule
+
+
+def markdown_cell(text):
+    """Text for a Markdown table cell: pipes escaped; outside `code`, asterisks and underscores
+    kept literal (not emphasis)."""
+    parts = text.split("`")
+    for i in range(0, len(parts), 2):  # the even parts are outside code spans
+        parts[i] = parts[i].replace("*", "\\*").replace("_", "\\_")
+    return "`".join(parts).replace("|", "\\|")
+
+
+def compare_table_markdown(document):
+    """The `tinygrad-opt compare` table (as `format_table` prints it, minus the timings) in Markdown."""
+    config = document.get("config", {})
+    rows = ["| optimizer | lr | final train loss | test accuracy | epochs |", "|---|---:|---:|---:|---:|"]
+    for name, result in document["results"].items():
+        flag = " (diverged)" if result.get("diverged") else ""
+        rows.append(f"| {name}{flag} | {result['lr']:g} | {result['final_train_loss']:.4f} | "
+                    f"{result['test_accuracy']:.4f} | {result['epochs']} |")
+    hidden = " → ".join(str(size) for size in config.get("hidden", ()))
+    caption = (f"*{config.get('dataset', '?')}: MLP {config.get('n_features', '?')} → {hidden} → "
+               f"{config.get('n_classes', '?')}, batch size {config.get('batch_size', '?')}, "
+               f"{config.get('epochs', '?')} epochs, seed {config.get('seed', '?')}; "
+               f"the same initial weights and batches for every rule.*")
+    return "\n".join(rows) + "\n\n" + caption + "\n"
+
+
+def make_tables():
+    replace_generated("autograd.md", "op-table", op_table_markdown())
+    histories = FIGURES / "compare_histories.json"
+    if histories.exists():
+        document = json.loads(histories.read_text(encoding="utf-8"))
+        replace_generated("comparison.md", "compare-table", compare_table_markdown(document))
+    return [DOCS / "autograd.md", DOCS / "comparison.md"]
+
+
+# ----------------------------------------------------------------------------- graphs (viz)
+def expression():
+    """L = (a·b + c)·f with a = 2, b = −3, c = 10, f = −2, after backward (intermediates kept)."""
+    import tinygrad_opt as tg
+
+    a = tg.Tensor(2.0, requires_grad=True, name="a")
+    b = tg.Tensor(-3.0, requires_grad=True, name="b")
+    c = tg.Tensor(10.0, requires_grad=True, name="c")
+    f = tg.Tensor(-2.0, requires_grad=True, name="f")
+    e = a * b
+    e.name = "e"
+    d = e + c
+    d.name = "d"
+    L = d * f
+    L.name = "L"
+    for t in (e, d, L):
+        t.retain_grad()
+    return L
+
+
+def small_mlp():
+    """Sequential(Linear(4→8), ReLU, Linear(8→3)) on 6 points with a cross-entropy loss."""
+    import tinygrad_opt as tg
+    from tinygrad_opt import nn
+
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    rng = np.random.default_rng(0)
+    x = tg.Tensor(rng.standard_normal((6, 4)), name="x")
+    labels = tg.Tensor(rng.integers(0, 3, size=6), name="labels")
+    loss = nn.functional.cross_entropy(model(x), labels)
+    loss.name = "loss"
+    return model, loss
+
+
+def make_graphs():
+    from tinygrad_opt import viz
+
+    written = []
+    L = expression()
+    # The step-through page replays backward itself, so it is drawn before backward runs.
+    written.append(viz.backprop_html(L, FIGURES / "backprop.html"))
+    L.backward()
+    written.append(viz.save(viz.draw_graph(L, legend=False), FIGURES / "expr_graph.svg"))
+    written.append(viz.save(viz.draw_backward(L, legend=False), FIGURES / "expr_backward.svg"))
+
+    model, loss = small_mlp()
+    written.append(viz.save(viz.draw_graph(loss, model), FIGURES / "mlp_graph.svg"))
+    loss.backward()
+    written.append(viz.save(viz.draw_graph(loss, model, legend=False), FIGURES / "mlp_graph_grads.svg"))
+    written.append(viz.save(viz.draw_graph(loss, model, collapse=True, legend=False),
+                            FIGURES / "mlp_collapsed.svg"))
+    written.append(viz.save(viz.draw_backward(loss, model, legend=False), FIGURES / "mlp_backward.svg"))
+    return written
+
+
+# ----------------------------------------------------------------------------- the optimizer lab
+def make_trajectories():
+    from tinygrad_opt.lab import animate_trajectories, make_surface, plot_trajectories, trajectories
+
+    written = []
+    for name in TRAJECTORY_SURFACES:
+        surface = make_surface(name)
+        result = trajectories(surface, RULES, steps=TRAJECTORY_STEPS)
+        figure = plot_trajectories(result, surface, figsize=(6, 5))
+        written.append(save_png(figure, FIGURES / f"{name}_all.png", dpi=80))
+        for rule in RULES:
+            figure = plot_trajectories({rule: result[rule]}, surface, figsize=(4.6, 3.8),
+                                       title=f"{rule} on {name}: {TRAJECTORY_STEPS} steps")
+            written.append(save_png(figure, FIGURES / f"{name}_{rule}.png", dpi=72, colors=48))
+        if name == "beale":
+            gif = FIGURES / "beale.gif"
+            animate_trajectories(result, surface, gif, fps=8, max_frames=24, figsize=(4.6, 3.8), dpi=60,
+                                 resolution=100)
+            written.append(_shrink_gif(gif))
+    return written
+
+
+def _shrink_gif(path, colors=32):
+    """Re-save a GIF with a small shared palette (the frames differ only in a few lines)."""
+    from PIL import Image, ImageSequence
+
+    with Image.open(path) as gif:
+        duration = gif.info.get("duration", 125)
+        frames = [frame.convert("RGB") for frame in ImageSequence.Iterator(gif)]
+    palette = frames[-1].quantize(colors=colors, method=Image.Quantize.MEDIANCUT)
+    frames = [frame.quantize(palette=palette, dither=Image.Dither.NONE) for frame in frames]
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=duration, loop=0, optimize=True)
+    return path
+
+
+def rolling_runs(steps=200, lr=0.01, start=2.5):
+    """SGD and Momentum on f(x) = x⁴ − 4x² + x from x = 2.5: the positions x_0 … x_steps of each."""
+    import tinygrad_opt as tg
+    from tinygrad_opt import optim
+
+    runs = {}
+    for label, make in (("SGD", lambda p: optim.SGD(p, lr=lr)),
+                        ("Momentum", lambda p: optim.Momentum(p, lr=lr, momentum=0.9))):
+        x = tg.Tensor([start], requires_grad=True, dtype=np.float64)
+        optimizer = make([x])
+        path = [start]
+        for _ in range(steps):
+            optimizer.zero_grad()
+            (x ** 4 - 4 * x ** 2 + x).sum().backward()
+            optimizer.step()
+            path.append(float(x.data[0]))
+        runs[label] = np.array(path)
+    return runs
+
+
+def make_rolling():
+    """Momentum rolls through the shallow minimum of x⁴ − 4x² + x where SGD stops."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    runs = rolling_runs()
+    figure = Figure(figsize=(8, 3.4), layout="constrained")
+    FigureCanvasAgg(figure)
+    curve_ax, steps_ax = figure.subplots(1, 2)
+    grid = np.linspace(-2.2, 2.6, 400)
+    curve_ax.plot(grid, grid ** 4 - 4 * grid ** 2 + grid, color="black", linewidth=1)
+    for (label, path), color, marker in zip(runs.items(), ("C0", "C1"), ("o", "s")):
+        shown = path[:60]
+        curve_ax.plot(shown, shown ** 4 - 4 * shown ** 2 + shown, marker, color=color, markersize=4,
+                      alpha=0.7, label=f"{label}: ends at x = {path[-1]:.2f}")
+        steps_ax.plot(path, color=color, label=label)
+    curve_ax.set(xlabel="x", ylabel="f(x)", ylim=(-6.5, 14), title="f(x) = x⁴ − 4x² + x, first 60 steps")
+    curve_ax.legend(fontsize="small", loc="upper center")
+    steps_ax.axhline(1.347, color="gray", linestyle=":", linewidth=1, label="local minimum")
+    steps_ax.axhline(-1.473, color="gray", linestyle="--", linewidth=1, label="global minimum")
+    steps_ax.set(xlabel="step t", ylabel="x", title="position x_t")
+    steps_ax.legend(fontsize="small")
+    return [save_png(figure, FIGURES / "rolling.png", dpi=80, colors=32)]
+
+
+def make_sparse():
+    from tinygrad_opt.lab import plot_rare_weight, sparse_features_demo
+
+    demo = sparse_features_demo(("sgd", "momentum", "adagrad", "rmsprop", "adam"), steps=30)
+    figure = plot_rare_weight(demo, figsize=(9, 3.8))
+    return [save_png(figure, FIGURES / "sparse.png", dpi=80)]
+
+
+def make_step_sizes():
+    """One step of each rule on a digits MLP after 20 steps: the effective per-element step sizes."""
+    import tinygrad_opt as tg
+    from tinygrad_opt import nn, optim
+    from tinygrad_opt.data import DataLoader, load_digits, standardize
+    from tinygrad_opt.lab import inspect_step, plot_step_sizes
+
+    X, y = load_digits()
+    X, _ = standardize(X)
+    rules = {"SGD": (optim.SGD, 0.1), "Momentum": (optim.Momentum, 0.01), "AdaGrad": (optim.AdaGrad, 0.05),
+             "RMSProp": (optim.RMSProp, 0.001), "Adam": (optim.Adam, 0.001)}
+    reports = {}
+    for label, (cls, lr) in rules.items():
+        tg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+        optimizer = cls(model.parameters(), lr=lr)
+        loss_fn = nn.CrossEntropyLoss()
+        for step, (xb, yb) in enumerate(DataLoader(X, y, batch_size=32, shuffle=True, seed=0)):
+            optimizer.zero_grad()
+            loss_fn(model(xb), yb).backward()
+            if step == 20:
+                with inspect_step(optimizer) as report:
+                    optimizer.step()
+                reports[label] = report
+                break
+            optimizer.step()
+    figure = plot_step_sizes(reports, title="effective step sizes of step 21 (digits MLP, 64→32→10)")
+    return [save_png(figure, FIGURES / "step_sizes.png", dpi=72, colors=32)]
+
+
+# ----------------------------------------------------------------------------- tinygrad-opt compare
+def make_compare():
+    """Run `tinygrad-opt compare` with its defaults (the digits); keep its plot, histories and output."""
+    import contextlib
+    import tempfile
+
+    from PIL import Image
+
+    from tinygrad_opt import cli
+
+    with tempfile.TemporaryDirectory() as out:
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            status = cli.main(["compare", "--out", out])
+        if status:
+            raise SystemExit(f"tinygrad-opt compare failed with exit status {status}")
+        document = json.loads((Path(out) / "histories.json").read_text(encoding="utf-8"))
+        with Image.open(Path(out) / "comparison.png") as image:
+            plot = image.convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT)
+    print(printed.getvalue(), end="")
+
+    for result in document["results"].values():   # wall-clock times change on every run
+        result.pop("seconds", None)
+        result["history"].pop("time", None)
+    histories = FIGURES / "compare_histories.json"
+    histories.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    png = FIGURES / "comparison.png"
+    plot.save(png, format="PNG", optimize=True)
+
+    replace_generated("comparison.md", "compare-table", compare_table_markdown(document))
+    replace_generated("getting-started.md", "compare-output",
+                      "```text\n$ tinygrad-opt compare\n" + printed.getvalue().replace(out, "compare_out")
+                      + "```\n")
+    return [histories, png]
+
+
+GROUPS = {
+    "graphs": make_graphs,
+    "trajectories": make_trajectories,
+    "rolling": make_rolling,
+    "sparse": make_sparse,
+    "step_sizes": make_step_sizes,
+    "compare": make_compare,
+    "tables": make_tables,
+}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Regenerate the docs' figures into docs/figures/.")
+    parser.add_argument("groups", nargs="*", metavar="GROUP",
+                        help=f"which to make (default: all): {', '.join(GROUPS)}")
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.groups if name not in GROUPS]
+    if unknown:
+        parser.error(f"unknown group {', '.join(unknown)}: choose from {', '.join(GROUPS)}")
+    FIGURES.mkdir(exist_ok=True)
+    for name in args.groups or GROUPS:
+        print(f"[{name}]", flush=True)
+        for path in GROUPS[name]():
+            path = Path(path)
+            print(f"  {path.relative_to(DOCS)}  {path.stat().st_size / 1024:.1f} KB")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
