@@ -1,6 +1,6 @@
 """Regenerate every figure of the docs, and the generated parts of its pages, from the project's code.
 
-    python docs/make_figures.py                  # everything (the compare job takes a minute or two)
+    python docs/make_figures.py                  # everything (the compare job takes the longest)
     python docs/make_figures.py graphs sparse    # only some groups: see GROUPS below
 
 What it writes, all into `docs/figures/` (committed, so the docs build needs none of this):
@@ -12,18 +12,20 @@ What it writes, all into `docs/figures/` (committed, so the docs build needs non
 - `trajectories`: `tinygrad_opt.lab` paths of every rule on Beale's function and on the
   saddle (one picture with all five rules per surface, one per rule and surface) and an
   animated GIF of the five rules on Beale;
+- `rolling`: SGD stopping in the local minimum of x⁴ − 4x² + x where Momentum rolls through;
 - `sparse`: the notes' sparse-features demo (`plot_rare_weight`);
 - `step_sizes`: `inspect_step` histograms of one step of each rule on a digits MLP;
-- `compare`: the job behind `tinygrad-opt compare`, with its defaults — `comparison.png`,
-  `compare_histories.json` (its histories, wall-clock times removed) and the results table
-  in `comparison.md`;
+- `compare`: runs `tinygrad-opt compare` with its defaults and keeps its `comparison.png`,
+  its `histories.json` as `compare_histories.json` (wall-clock times removed), the results
+  table in `comparison.md` and what it printed in `getting-started.md`;
 - `tables`: the table of ops and local derivatives in `autograd.md`, read from the ops'
   docstrings.
 
 Generated parts of a page sit between `<!-- generated: NAME -->` and `<!-- end: NAME -->`;
 `tests/test_docs.py` checks they are what this script would write now. Everything is
 deterministic (fixed seeds; PNGs are palette-quantized, with no timestamps) so re-running
-changes a file only when the code's results change.
+changes a file only when the code's results change — except the seconds in the printed
+output of `tinygrad-opt compare`, which are the machine's.
 """
 import argparse
 import inspect

@@ -202,6 +202,20 @@ def test_the_comparison_table_is_the_committed_compare_results():
         "run python docs/make_figures.py compare")
 
 
+def test_the_printed_compare_output_agrees_with_the_committed_results():
+    # getting-started.md shows what `tinygrad-opt compare` printed; its seconds are the
+    # machine's, every other number must be the committed results'.
+    figures = make_figures()
+    document = json.loads((FIGURES / "compare_histories.json").read_text(encoding="utf-8"))
+    block = figures.generated_block((DOCS / "getting-started.md").read_text(encoding="utf-8"), "compare-output")
+    rows = {m.group(1): m.groups()[1:] for m in re.finditer(
+        r"^(\w+)\s+([\d.e-]+)\s+([\d.]+)\s+([\d.]+)\s+(\d+)\s+[\d.]+$", block, re.MULTILINE)}
+    expected = {name: (f"{r['lr']:g}", f"{r['final_train_loss']:.4f}", f"{r['test_accuracy']:.4f}", str(r["epochs"]))
+                for name, r in document["results"].items()}
+    assert rows == expected, "getting-started.md's compare output differs from figures/compare_histories.json: " \
+        "run python docs/make_figures.py compare"
+
+
 # ----------------------------------------------------------------------------- the site
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
