@@ -1,6 +1,8 @@
 """AdaGrad: each parameter gets its own learning rate, shrinking with its squared gradients."""
 import numpy as np
 
+from . import kernels
+from .kernels import flat
 from .optimizer import Optimizer, blocks
 
 
@@ -63,11 +65,16 @@ class AdaGrad(Optimizer):
     def _update(self, param, grad, state, group):
         lr, lr_decay, eps = float(group["lr"]), float(group["lr_decay"]), float(group["eps"])
         wd, maximize = float(group["weight_decay"]), group["maximize"]
-        work, denom = self._scratch(param, 2)
 
         state["step"] += 1
         t = state["step"]
         lr_t = lr / (1 + (t - 1) * lr_decay)                        # η_t = η / (1 + (t−1)·decay)
+        kernel = kernels.kernel_for("adagrad", param, grad, state["sum"])
+        if kernel is not None:
+            c = param.dtype.type
+            kernel(flat(param), flat(grad), flat(state["sum"]), c(lr_t), c(wd), c(eps), maximize, wd != 0)
+            return
+        work, denom = self._scratch(param, 2)
         for p, grad, G, work, denom in blocks(param, grad, state["sum"], work, denom):
             g = grad
             if maximize:

@@ -1,6 +1,8 @@
 """Adam (RMSProp + Momentum) and AdamW (Adam with decoupled weight decay)."""
 import numpy as np
 
+from . import kernels
+from .kernels import flat
 from .optimizer import Optimizer, blocks
 from .rmsprop import _lerp
 
@@ -61,7 +63,6 @@ class Adam(Optimizer):
         lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = (float(b) for b in group["betas"])
         amsgrad, maximize, decoupled = group["amsgrad"], group["maximize"], group["decoupled_weight_decay"]
-        work, denom = self._scratch(param, 2)
 
         state["step"] += 1
         t = state["step"]
@@ -69,6 +70,17 @@ class Adam(Optimizer):
         bias_correction2 = 1 - beta2 ** t                           # 1 − β2^t
         step_size = lr / bias_correction1                           # η / (1 − β1^t)
         bias_correction2_sqrt = bias_correction2 ** 0.5             # √(1 − β2^t)
+        kernel = kernels.kernel_for("adam", param, grad, state["exp_avg"], state["exp_avg_sq"],
+                                    *([state["max_exp_avg_sq"]] if amsgrad else []))
+        if kernel is not None:
+            c = param.dtype.type
+            kernel(flat(param), flat(grad), flat(state["exp_avg"]), flat(state["exp_avg_sq"]),
+                   flat(state["max_exp_avg_sq"] if amsgrad else state["exp_avg_sq"]),
+                   c(1 - beta1), c(1 - (1 - beta1)), abs(1 - beta1) < 0.5, c(beta2), c(1 - beta2),
+                   c(step_size), c(bias_correction2_sqrt), c(eps), c(wd), c(1 - lr * wd),
+                   maximize, wd != 0, decoupled, amsgrad)
+            return
+        work, denom = self._scratch(param, 2)
         for p, grad, m, v, v_max, work, denom in blocks(param, grad, state["exp_avg"], state["exp_avg_sq"],
                                                         state.get("max_exp_avg_sq"), work, denom):
             g = grad

@@ -1,6 +1,8 @@
 """Momentum: the notes' form, a velocity that remembers an exponentially decaying sum of steps."""
 import numpy as np
 
+from . import kernels
+from .kernels import flat
 from .optimizer import Optimizer, blocks
 
 
@@ -50,6 +52,11 @@ class Momentum(Optimizer):
     def _update(self, param, grad, state, group):
         lr, gamma, wd = float(group["lr"]), float(group["momentum"]), float(group["weight_decay"])
         nesterov, maximize = group["nesterov"], group["maximize"]
+        kernel = kernels.kernel_for("momentum", param, grad, state["velocity"])
+        if kernel is not None:
+            c = param.dtype.type
+            kernel(flat(param), flat(grad), flat(state["velocity"]), c(lr), c(gamma), c(wd), maximize, wd != 0, nesterov)
+            return
         work, tmp = self._scratch(param, 2)
 
         for p, grad, v, work, tmp in blocks(param, grad, state["velocity"], work, tmp):

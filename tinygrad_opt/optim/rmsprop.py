@@ -1,6 +1,8 @@
 """RMSProp: AdaGrad with a moving average of g² instead of a sum, so the step does not vanish."""
 import numpy as np
 
+from . import kernels
+from .kernels import flat
 from .optimizer import Optimizer, blocks
 
 
@@ -66,9 +68,19 @@ class RMSProp(Optimizer):
         lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
         mu, wd = float(group["momentum"]), float(group["weight_decay"])
         centered, maximize = group["centered"], group["maximize"]
-        work, avg = self._scratch(param, 2)
 
         state["step"] += 1
+        kernel = kernels.kernel_for("rmsprop", param, grad, state["square_avg"], *(
+            state[k] for k in ("grad_avg", "momentum_buffer") if k in state))
+        if kernel is not None:
+            c = param.dtype.type
+            unused = state["square_avg"]  # stands in for a buffer this configuration doesn't have
+            kernel(flat(param), flat(grad), flat(state["square_avg"]), flat(state.get("grad_avg", unused)),
+                   flat(state.get("momentum_buffer", unused)), c(lr), c(alpha), c(1 - alpha),
+                   c(1 - (1 - alpha)), abs(1 - alpha) < 0.5, c(eps), c(mu), c(wd),
+                   maximize, wd != 0, centered, mu > 0)
+            return
+        work, avg = self._scratch(param, 2)
         for p, grad, G, g_avg, b, work, avg in blocks(param, grad, state["square_avg"], state.get("grad_avg"),
                                                       state.get("momentum_buffer"), work, avg):
             g = grad

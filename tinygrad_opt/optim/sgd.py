@@ -1,6 +1,8 @@
 """SGD: step against the gradient, optionally with PyTorch's momentum buffer."""
 import numpy as np
 
+from . import kernels
+from .kernels import flat
 from .optimizer import Optimizer, blocks
 
 
@@ -48,11 +50,18 @@ class SGD(Optimizer):
     def _update(self, param, grad, state, group):
         lr, mu, wd = float(group["lr"]), float(group["momentum"]), float(group["weight_decay"])
         dampening, nesterov, maximize = float(group["dampening"]), group["nesterov"], group["maximize"]
-        work, tmp = self._scratch(param, 2)
         buf = state.get("momentum_buffer")
         first = mu != 0 and buf is None
         if first:
             buf = state["momentum_buffer"] = np.empty_like(param)
+
+        kernel = kernels.kernel_for("sgd", param, grad, *([buf] if mu != 0 else []))
+        if kernel is not None:
+            c = param.dtype.type
+            kernel(flat(param), flat(grad), flat(buf if mu != 0 else grad), c(lr), c(wd), c(mu), c(1 - dampening),
+                   maximize, wd != 0, mu != 0, first, dampening != 0, nesterov)
+            return
+        work, tmp = self._scratch(param, 2)
 
         for p, grad, b, work, tmp in blocks(param, grad, buf if mu != 0 else None, work, tmp):
             g = grad

@@ -1,0 +1,209 @@
+"""Fused update kernels: each rule's whole update in one pass over memory (optional, numba).
+
+The numpy form of a rule makes one pass over the arrays per line of its formula (Adam: about
+ten), so for large parameters the time goes into streaming memory, and for small ones into
+the per-call overhead of each numpy operation. A kernel here performs, element by element,
+*exactly* the operations of the numpy form in the same order and the same precision (every
+constant is passed in the array's dtype, no fused multiply-add), so its results are
+bit-identical to the numpy path; large arrays are split across CPU cores.
+
+The kernels need numba (`pip install "tinygrad_opt[fast]"`). Without it, or with
+`TINYGRAD_OPT_KERNELS=numpy` in the environment, or after `use_kernels("numpy")`, every rule
+runs its numpy form, which is always available and always tested.
+"""
+import os
+
+import numpy as np
+
+_MODES = ("auto", "numba", "numpy")
+_mode = os.environ.get("TINYGRAD_OPT_KERNELS", "auto").strip().lower() or "auto"
+if _mode not in _MODES:
+    raise ValueError(f"TINYGRAD_OPT_KERNELS must be one of {', '.join(_MODES)}, got {_mode!r}")
+_compiled = None  # the compiled kernels once numba has been imported, False when it can't be
+
+# Arrays at least this long are split across cores; below it, starting threads costs more than it saves.
+PARALLEL_THRESHOLD = 1 << 15
+
+
+def use_kernels(mode):
+    """Choose the update path: "auto" (numba when installed), "numba" (required) or "numpy"."""
+    global _mode
+    if mode not in _MODES:
+        raise ValueError(f"use_kernels: mode must be one of {', '.join(_MODES)}, got {mode!r}")
+    if mode == "numba" and not _load():
+        raise ImportError('the numba kernels need numba: pip install "tinygrad_opt[fast]"')
+    _mode = mode
+
+
+def backend():
+    """"numba" when updates run through the fused kernels, else "numpy"."""
+    return "numba" if _mode != "numpy" and _load() else "numpy"
+
+
+def flat(array):
+    """A C-contiguous array as a 1-D view (what the kernels take)."""
+    return array.reshape(-1)
+
+
+def kernel_for(name, *arrays):
+    """The compiled kernel `name` suited to these arrays, or None to use the numpy form.
+
+    Kernels take flat arrays; they apply when every array is C-contiguous float32/float64 of
+    one dtype (anything else falls back to numpy).
+    """
+    if _mode == "numpy" or not _load():
+        return None
+    dtype = arrays[0].dtype
+    if dtype != np.float32 and dtype != np.float64:
+        return None
+    for array in arrays:
+        if array.dtype != dtype or not array.flags.c_contiguous:
+            return None
+    serial, parallel = _compiled[name]
+    return parallel if arrays[0].size >= PARALLEL_THRESHOLD else serial
+
+
+def _load():
+    global _compiled
+    if _compiled is None:
+        try:
+            import numba
+        except ImportError:
+            _compiled = False
+        else:
+            _compiled = _compile(numba)
+    return bool(_compiled)
+
+
+# ---------------------------------------------------------------------------------------------
+# The kernels. Every scalar argument arrives in the arrays' dtype; the loops use no literal
+# constants (a Python literal would make numba compute in float64). Flags select the options
+# exactly as the `if`s of the numpy forms do.
+
+def _sgd(p, g, buf, lr, wd, mu, one_minus_dampening, maximize, has_wd, has_momentum, first, dampened,
+         nesterov):
+    for i in prange(p.size):
+        gi = g[i]
+        if maximize:
+            gi = -gi                                   # g ← −g
+        if has_wd:
+            gi = gi + p[i] * wd                        # g ← g + λ·θ
+        if has_momentum:
+            if first:
+                b = gi                                 # b_1 = g_1
+            elif dampened:
+                b = buf[i] * mu + gi * one_minus_dampening  # b_t = μ·b + (1 − τ)·g
+            else:
+                b = buf[i] * mu + gi                   # b_t = μ·b + g
+            buf[i] = b
+            if nesterov:
+                gi = gi + b * mu                       # d = g + μ·b
+            else:
+                gi = b
+        p[i] = p[i] - gi * lr                          # θ ← θ − η·d
+
+
+def _momentum(p, g, v, lr, gamma, wd, maximize, has_wd, nesterov):
+    for i in prange(p.size):
+        gi = g[i]
+        if maximize:
+            gi = -gi
+        if has_wd:
+            gi = gi + p[i] * wd
+        f = gi * lr                                    # f_t = η·g_t
+        vi = v[i] * gamma + f                          # v_t = γ·v + η·g
+        v[i] = vi
+        if nesterov:
+            p[i] = p[i] - (vi * gamma + f)             # θ ← θ − (γ·v_t + η·g_t)
+        else:
+            p[i] = p[i] - vi                           # θ ← θ − v_t
+
+
+def _adagrad(p, g, total, lr_t, wd, eps, maximize, has_wd):
+    for i in prange(p.size):
+        gi = g[i]
+        if maximize:
+            gi = -gi
+        if has_wd:
+            gi = gi + p[i] * wd
+        s = total[i] + gi * gi                         # G_t = G + g²
+        total[i] = s
+        p[i] = p[i] - (gi * lr_t) / (np.sqrt(s) + eps)  # θ ← θ − η_t·g / (√G_t + ε)
+
+
+def _lerp(start, end, weight, complement, small_weight):
+    """PyTorch's lerp as `rmsprop._lerp` evaluates it (`complement` is the dtype's 1 − weight)."""
+    if small_weight:
+        return start + (end - start) * weight
+    return end - (end - start) * complement
+
+
+def _rmsprop(p, g, square_avg, grad_avg, buf, lr, alpha, one_minus_alpha, lerp_complement, lerp_small, eps, mu, wd,
+             maximize, has_wd, centered, has_momentum):
+    for i in prange(p.size):
+        gi = g[i]
+        if maximize:
+            gi = -gi
+        if has_wd:
+            gi = gi + p[i] * wd
+        s = square_avg[i] * alpha + (gi * one_minus_alpha) * gi   # G_t = α·G + (1 − α)·g²
+        square_avg[i] = s
+        if centered:
+            m = _lerp(grad_avg[i], gi, one_minus_alpha, lerp_complement, lerp_small)  # ḡ_t
+            grad_avg[i] = m
+            a = np.sqrt(s - m * m) + eps
+        else:
+            a = np.sqrt(s) + eps                       # a_t = √G_t + ε
+        if has_momentum:
+            b = buf[i] * mu + gi / a                   # b_t = μ·b + g / a_t
+            buf[i] = b
+            p[i] = p[i] - b * lr
+        else:
+            p[i] = p[i] - (gi * lr) / a                # θ ← θ − η·g / a_t
+
+
+def _adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, one_minus_beta1, lerp_complement, lerp_small, beta2,
+          one_minus_beta2, step_size, bias_correction2_sqrt, eps, wd, decay_factor, maximize, has_wd,
+          decoupled, amsgrad):
+    for i in prange(p.size):
+        gi = g[i]
+        if maximize:
+            gi = -gi
+        pi = p[i]
+        if has_wd:
+            if decoupled:
+                pi = pi * decay_factor                 # θ ← θ·(1 − ηλ)   (AdamW)
+            else:
+                gi = gi + pi * wd                      # g ← g + λ·θ
+        m = _lerp(exp_avg[i], gi, one_minus_beta1, lerp_complement, lerp_small)   # m_t
+        exp_avg[i] = m
+        v = exp_avg_sq[i] * beta2 + (gi * one_minus_beta2) * gi        # v_t
+        exp_avg_sq[i] = v
+        if amsgrad:
+            v_max = max_exp_avg_sq[i]
+            if not v <= v_max:                         # np.maximum (a NaN wins)
+                v_max = v
+            max_exp_avg_sq[i] = v_max
+            v = v_max
+        denom = np.sqrt(v) / bias_correction2_sqrt + eps               # √v̂_t + ε
+        p[i] = pi - (m * step_size) / denom            # θ ← θ − η·m̂_t / (√v̂_t + ε)
+
+
+def _compile(numba):
+    """Compile every kernel twice: a serial loop, and one whose `prange` spreads over cores."""
+    import types
+
+    lerp = numba.njit(inline="always")(_lerp)
+    compiled = {}
+    for name, function in (("sgd", _sgd), ("momentum", _momentum), ("adagrad", _adagrad),
+                           ("rmsprop", _rmsprop), ("adam", _adam)):
+        variants = []
+        for parallel in (False, True):
+            namespace = dict(function.__globals__, _lerp=lerp, prange=numba.prange if parallel else range)
+            loop = types.FunctionType(function.__code__, namespace, function.__name__)
+            variants.append(numba.njit(parallel=parallel, nogil=True)(loop))
+        compiled[name] = tuple(variants)
+    return compiled
+
+
+prange = range  # rebound per compiled variant; the plain Python functions above run serially
