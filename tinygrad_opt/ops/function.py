@@ -88,35 +88,39 @@ class Function:
     def apply(cls, *inputs, **options):
         """Run the op on Tensors and record it in the graph when a gradient will be needed."""
         fn = cls()
-        arrays = [t.data for t in inputs]
-        if len(arrays) > 1:
-            first = arrays[0].dtype
-            for array in arrays[1:]:
-                if array.dtype != first:
+        if len(inputs) == 1:
+            data = fn.forward(inputs[0].data, **options)
+        else:
+            arrays = [t.data for t in inputs]
+            dtype = arrays[0].dtype
+            for array in arrays:
+                if array.dtype != dtype:
                     arrays = _ints_take_float_dtype(arrays)
                     break
-        data = fn.forward(*arrays, **options)
+            data = fn.forward(*arrays, **options)
         if type(data) is not np.ndarray:
             data = np.asarray(data)
-        requires_grad = (autograd._grad_enabled and data.dtype.kind == "f"
-                         and any(t._requires_grad for t in inputs))
-        if not requires_grad:
-            out = Tensor._wrap(data)
-        else:
-            fn.inputs = inputs
-            fn.seq = next(autograd._sequence)
-            if autograd._scope_stack:
-                fn.scope = autograd._scope_stack[-1]
-            out = Tensor._wrap(data, requires_grad=True, grad_fn=fn)
+        out = Tensor._wrap(data)
         if fn.is_view and np.may_share_memory(data, inputs[0].data):
             out._version_counter = inputs[0]._version_counter
-        if not requires_grad:
+        if not autograd._grad_enabled or data.dtype.kind != "f":
             return out
+        for tensor in inputs:
+            if tensor._requires_grad:
+                break
+        else:
+            return out
+        out._requires_grad = True
+        out.grad_fn = fn
+        fn.inputs = inputs
+        fn.seq = next(autograd._sequence)
+        if autograd._scope_stack:
+            fn.scope = autograd._scope_stack[-1]
         if cls.saved_inputs or cls.saves_output:
-            counters = [inputs[i]._version_counter for i in cls.saved_inputs]
+            saved = [(inputs[i]._version_counter, inputs[i]._version_counter[0]) for i in cls.saved_inputs]
             if cls.saves_output:
-                counters.append(out._version_counter)
-            fn._saved_versions = tuple((c, c[0]) for c in counters)
+                saved.append((out._version_counter, out._version_counter[0]))
+            fn._saved_versions = saved
         return out
 
     def forward(self, *arrays, **options):
