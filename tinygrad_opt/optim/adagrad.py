@@ -71,8 +71,8 @@ class AdaGrad(Optimizer):
         lr_t = lr / (1 + (t - 1) * lr_decay)                        # η_t = η / (1 + (t−1)·decay)
         kernel = kernels.kernel_for("adagrad", param, grad, state["sum"])
         if kernel is not None:
-            c = param.dtype.type
-            kernel(flat(param), flat(grad), flat(state["sum"]), c(lr_t), c(wd), c(eps), maximize, wd != 0)
+            flags = (maximize and kernels.MAXIMIZE) | (wd != 0 and kernels.WEIGHT_DECAY)
+            kernel(flat(param), flat(grad), flat(state["sum"]), kernels.constants(param.dtype, lr_t, wd, eps), flags)
             return
         work, denom = self._scratch(param, 2)
         for p, grad, G, work, denom in blocks(param, grad, state["sum"], work, denom):

@@ -73,12 +73,13 @@ class Adam(Optimizer):
         kernel = kernels.kernel_for("adam", param, grad, state["exp_avg"], state["exp_avg_sq"],
                                     *([state["max_exp_avg_sq"]] if amsgrad else []))
         if kernel is not None:
-            c = param.dtype.type
+            flags = (maximize and kernels.MAXIMIZE) | (wd != 0 and kernels.WEIGHT_DECAY) | (
+                decoupled and kernels.DECOUPLED) | (amsgrad and kernels.AMSGRAD) | (
+                abs(1 - beta1) < 0.5 and kernels.LERP_SMALL)
             kernel(flat(param), flat(grad), flat(state["exp_avg"]), flat(state["exp_avg_sq"]),
                    flat(state["max_exp_avg_sq"] if amsgrad else state["exp_avg_sq"]),
-                   c(1 - beta1), c(1 - (1 - beta1)), abs(1 - beta1) < 0.5, c(beta2), c(1 - beta2),
-                   c(step_size), c(bias_correction2_sqrt), c(eps), c(wd), c(1 - lr * wd),
-                   maximize, wd != 0, decoupled, amsgrad)
+                   kernels.constants(param.dtype, 1 - beta1, 1 - (1 - beta1), beta2, 1 - beta2, step_size,
+                                     bias_correction2_sqrt, eps, wd, 1 - lr * wd), flags)
             return
         work, denom = self._scratch(param, 2)
         for p, grad, m, v, v_max, work, denom in blocks(param, grad, state["exp_avg"], state["exp_avg_sq"],

@@ -75,13 +75,38 @@ def _load():
     return bool(_compiled)
 
 
-# ---------------------------------------------------------------------------------------------
-# The kernels. Every scalar argument arrives in the arrays' dtype; the loops use no literal
-# constants (a Python literal would make numba compute in float64). Flags select the options
-# exactly as the `if`s of the numpy forms do.
+# Flags: which options of a rule are on (one int, so a call passes few arguments: numba's
+# dispatcher costs about 0.15 µs per argument, which matters for small parameters).
+MAXIMIZE, WEIGHT_DECAY, NESTEROV, MOMENTUM, FIRST_STEP, DAMPENED, CENTERED, DECOUPLED, AMSGRAD, LERP_SMALL = (
+    1 << i for i in range(10))
 
-def _sgd(p, g, buf, lr, wd, mu, one_minus_dampening, maximize, has_wd, has_momentum, first, dampened,
-         nesterov):
+_last_constants = {}
+
+
+def constants(dtype, *values):
+    """The rule's scalars as one array of the parameters' dtype (reused while they repeat).
+
+    Casting each Python float to the dtype here is what numpy does to a Python scalar in
+    `array * scalar`, so the kernels compute with the same constants as the numpy forms.
+    """
+    key = (dtype, values)
+    last = _last_constants.get(len(values))
+    if last is not None and last[0] == key:
+        return last[1]
+    array = np.array(values, dtype=dtype)
+    _last_constants[len(values)] = (key, array)
+    return array
+
+
+# ---------------------------------------------------------------------------------------------
+# The kernels. Scalars arrive in `c`, an array of the parameters' dtype; the loops use no
+# literal constants (a Python literal would make numba compute in float64). The flags select
+# the options exactly as the `if`s of the numpy forms do.
+
+def _sgd(p, g, buf, c, flags):
+    lr, wd, mu, one_minus_dampening = c[0], c[1], c[2], c[3]
+    maximize, has_wd, nesterov = flags & MAXIMIZE, flags & WEIGHT_DECAY, flags & NESTEROV
+    has_momentum, first, dampened = flags & MOMENTUM, flags & FIRST_STEP, flags & DAMPENED
     for i in prange(p.size):
         gi = g[i]
         if maximize:
@@ -103,7 +128,9 @@ def _sgd(p, g, buf, lr, wd, mu, one_minus_dampening, maximize, has_wd, has_momen
         p[i] = p[i] - gi * lr                          # θ ← θ − η·d
 
 
-def _momentum(p, g, v, lr, gamma, wd, maximize, has_wd, nesterov):
+def _momentum(p, g, v, c, flags):
+    lr, gamma, wd = c[0], c[1], c[2]
+    maximize, has_wd, nesterov = flags & MAXIMIZE, flags & WEIGHT_DECAY, flags & NESTEROV
     for i in prange(p.size):
         gi = g[i]
         if maximize:
@@ -119,7 +146,9 @@ def _momentum(p, g, v, lr, gamma, wd, maximize, has_wd, nesterov):
             p[i] = p[i] - vi                           # θ ← θ − v_t
 
 
-def _adagrad(p, g, total, lr_t, wd, eps, maximize, has_wd):
+def _adagrad(p, g, total, c, flags):
+    lr_t, wd, eps = c[0], c[1], c[2]
+    maximize, has_wd = flags & MAXIMIZE, flags & WEIGHT_DECAY
     for i in prange(p.size):
         gi = g[i]
         if maximize:
@@ -138,8 +167,10 @@ def _lerp(start, end, weight, complement, small_weight):
     return end - (end - start) * complement
 
 
-def _rmsprop(p, g, square_avg, grad_avg, buf, lr, alpha, one_minus_alpha, lerp_complement, lerp_small, eps, mu, wd,
-             maximize, has_wd, centered, has_momentum):
+def _rmsprop(p, g, square_avg, grad_avg, buf, c, flags):
+    lr, alpha, one_minus_alpha, lerp_complement, eps, mu, wd = c[0], c[1], c[2], c[3], c[4], c[5], c[6]
+    maximize, has_wd, centered = flags & MAXIMIZE, flags & WEIGHT_DECAY, flags & CENTERED
+    has_momentum, lerp_small = flags & MOMENTUM, flags & LERP_SMALL
     for i in prange(p.size):
         gi = g[i]
         if maximize:
@@ -162,9 +193,11 @@ def _rmsprop(p, g, square_avg, grad_avg, buf, lr, alpha, one_minus_alpha, lerp_c
             p[i] = p[i] - (gi * lr) / a                # θ ← θ − η·g / a_t
 
 
-def _adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, one_minus_beta1, lerp_complement, lerp_small, beta2,
-          one_minus_beta2, step_size, bias_correction2_sqrt, eps, wd, decay_factor, maximize, has_wd,
-          decoupled, amsgrad):
+def _adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, c, flags):
+    one_minus_beta1, lerp_complement, beta2, one_minus_beta2 = c[0], c[1], c[2], c[3]
+    step_size, bias_correction2_sqrt, eps, wd, decay_factor = c[4], c[5], c[6], c[7], c[8]
+    maximize, has_wd, decoupled = flags & MAXIMIZE, flags & WEIGHT_DECAY, flags & DECOUPLED
+    amsgrad, lerp_small = flags & AMSGRAD, flags & LERP_SMALL
     for i in prange(p.size):
         gi = g[i]
         if maximize:

@@ -54,8 +54,9 @@ class Momentum(Optimizer):
         nesterov, maximize = group["nesterov"], group["maximize"]
         kernel = kernels.kernel_for("momentum", param, grad, state["velocity"])
         if kernel is not None:
-            c = param.dtype.type
-            kernel(flat(param), flat(grad), flat(state["velocity"]), c(lr), c(gamma), c(wd), maximize, wd != 0, nesterov)
+            flags = (maximize and kernels.MAXIMIZE) | (wd != 0 and kernels.WEIGHT_DECAY) | (
+                nesterov and kernels.NESTEROV)
+            kernel(flat(param), flat(grad), flat(state["velocity"]), kernels.constants(param.dtype, lr, gamma, wd), flags)
             return
         work, tmp = self._scratch(param, 2)
 

@@ -73,12 +73,13 @@ class RMSProp(Optimizer):
         kernel = kernels.kernel_for("rmsprop", param, grad, state["square_avg"], *(
             state[k] for k in ("grad_avg", "momentum_buffer") if k in state))
         if kernel is not None:
-            c = param.dtype.type
+            flags = (maximize and kernels.MAXIMIZE) | (wd != 0 and kernels.WEIGHT_DECAY) | (
+                centered and kernels.CENTERED) | (mu > 0 and kernels.MOMENTUM) | (
+                abs(1 - alpha) < 0.5 and kernels.LERP_SMALL)
             unused = state["square_avg"]  # stands in for a buffer this configuration doesn't have
             kernel(flat(param), flat(grad), flat(state["square_avg"]), flat(state.get("grad_avg", unused)),
-                   flat(state.get("momentum_buffer", unused)), c(lr), c(alpha), c(1 - alpha),
-                   c(1 - (1 - alpha)), abs(1 - alpha) < 0.5, c(eps), c(mu), c(wd),
-                   maximize, wd != 0, centered, mu > 0)
+                   flat(state.get("momentum_buffer", unused)),
+                   kernels.constants(param.dtype, lr, alpha, 1 - alpha, 1 - (1 - alpha), eps, mu, wd), flags)
             return
         work, avg = self._scratch(param, 2)
         for p, grad, G, g_avg, b, work, avg in blocks(param, grad, state["square_avg"], state.get("grad_avg"),

@@ -57,9 +57,11 @@ class SGD(Optimizer):
 
         kernel = kernels.kernel_for("sgd", param, grad, *([buf] if mu != 0 else []))
         if kernel is not None:
-            c = param.dtype.type
-            kernel(flat(param), flat(grad), flat(buf if mu != 0 else grad), c(lr), c(wd), c(mu), c(1 - dampening),
-                   maximize, wd != 0, mu != 0, first, dampening != 0, nesterov)
+            flags = (maximize and kernels.MAXIMIZE) | (wd != 0 and kernels.WEIGHT_DECAY) | (
+                mu != 0 and kernels.MOMENTUM) | (first and kernels.FIRST_STEP) | (
+                dampening != 0 and kernels.DAMPENED) | (nesterov and kernels.NESTEROV)
+            kernel(flat(param), flat(grad), flat(buf if mu != 0 else grad),
+                   kernels.constants(param.dtype, lr, wd, mu, 1 - dampening), flags)
             return
         work, tmp = self._scratch(param, 2)
 
