@@ -2,7 +2,6 @@
 import numpy as np
 
 from . import kernels
-from .kernels import flat
 from .optimizer import Optimizer, blocks
 
 
@@ -72,7 +71,7 @@ class AdaGrad(Optimizer):
         kernel = kernels.kernel_for("adagrad", param, grad, state["sum"])
         if kernel is not None:
             flags = (maximize and kernels.MAXIMIZE) | (wd != 0 and kernels.WEIGHT_DECAY)
-            kernel(flat(param), flat(grad), flat(state["sum"]), kernels.constants(param.dtype, lr_t, wd, eps), flags)
+            kernel(param, grad, state["sum"], kernels.constants(param.dtype, lr_t, wd, eps), flags)
             return
         work, denom = self._scratch(param, 2)
         for p, grad, G, work, denom in blocks(param, grad, state["sum"], work, denom):

@@ -2,7 +2,6 @@
 import numpy as np
 
 from . import kernels
-from .kernels import flat
 from .optimizer import Optimizer, blocks
 from .rmsprop import _lerp
 
@@ -76,8 +75,8 @@ class Adam(Optimizer):
             flags = (maximize and kernels.MAXIMIZE) | (wd != 0 and kernels.WEIGHT_DECAY) | (
                 decoupled and kernels.DECOUPLED) | (amsgrad and kernels.AMSGRAD) | (
                 abs(1 - beta1) < 0.5 and kernels.LERP_SMALL)
-            kernel(flat(param), flat(grad), flat(state["exp_avg"]), flat(state["exp_avg_sq"]),
-                   flat(state["max_exp_avg_sq"] if amsgrad else state["exp_avg_sq"]),
+            kernel(param, grad, state["exp_avg"], state["exp_avg_sq"],
+                   state["max_exp_avg_sq"] if amsgrad else state["exp_avg_sq"],
                    kernels.constants(param.dtype, 1 - beta1, 1 - (1 - beta1), beta2, 1 - beta2, step_size,
                                      bias_correction2_sqrt, eps, wd, 1 - lr * wd), flags)
             return

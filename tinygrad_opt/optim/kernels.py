@@ -41,16 +41,11 @@ def backend():
     return "numba" if _mode != "numpy" and _load() else "numpy"
 
 
-def flat(array):
-    """A C-contiguous array as a 1-D view (what the kernels take)."""
-    return array.reshape(-1)
-
-
 def kernel_for(name, *arrays):
     """The compiled kernel `name` suited to these arrays, or None to use the numpy form.
 
-    Kernels take flat arrays; they apply when every array is C-contiguous float32/float64 of
-    one dtype (anything else falls back to numpy).
+    Kernels apply when every array is C-contiguous float32/float64 of one dtype (anything else
+    falls back to numpy); they walk the arrays as flat sequences of numbers.
     """
     if _mode == "numpy" or not _load():
         return None
@@ -105,14 +100,16 @@ def constants(dtype, *values):
 
 
 # ---------------------------------------------------------------------------------------------
-# The kernels. Scalars arrive in `c`, an array of the parameters' dtype; the loops use no
-# literal constants (a Python literal would make numba compute in float64). The flags select
-# the options exactly as the `if`s of the numpy forms do.
+# The kernels. Each walks its C-contiguous arrays as flat views (`ravel`). Scalars arrive in
+# `c`, an array of the parameters' dtype; the loops use no literal constants (a Python literal
+# would make numba compute in float64). The flags select the options exactly as the `if`s of
+# the numpy forms do.
 
 def _sgd(p, g, buf, c, flags):
     lr, wd, mu, one_minus_dampening = c[0], c[1], c[2], c[3]
     maximize, has_wd, nesterov = flags & MAXIMIZE, flags & WEIGHT_DECAY, flags & NESTEROV
     has_momentum, first, dampened = flags & MOMENTUM, flags & FIRST_STEP, flags & DAMPENED
+    p, g, buf = p.ravel(), g.ravel(), buf.ravel()
     for i in prange(p.size):
         gi = g[i]
         if maximize:
@@ -137,6 +134,7 @@ def _sgd(p, g, buf, c, flags):
 def _momentum(p, g, v, c, flags):
     lr, gamma, wd = c[0], c[1], c[2]
     maximize, has_wd, nesterov = flags & MAXIMIZE, flags & WEIGHT_DECAY, flags & NESTEROV
+    p, g, v = p.ravel(), g.ravel(), v.ravel()
     for i in prange(p.size):
         gi = g[i]
         if maximize:
@@ -155,6 +153,7 @@ def _momentum(p, g, v, c, flags):
 def _adagrad(p, g, total, c, flags):
     lr_t, wd, eps = c[0], c[1], c[2]
     maximize, has_wd = flags & MAXIMIZE, flags & WEIGHT_DECAY
+    p, g, total = p.ravel(), g.ravel(), total.ravel()
     for i in prange(p.size):
         gi = g[i]
         if maximize:
@@ -177,6 +176,8 @@ def _rmsprop(p, g, square_avg, grad_avg, buf, c, flags):
     lr, alpha, one_minus_alpha, lerp_complement, eps, mu, wd = c[0], c[1], c[2], c[3], c[4], c[5], c[6]
     maximize, has_wd, centered = flags & MAXIMIZE, flags & WEIGHT_DECAY, flags & CENTERED
     has_momentum, lerp_small = flags & MOMENTUM, flags & LERP_SMALL
+    p, g, square_avg = p.ravel(), g.ravel(), square_avg.ravel()
+    grad_avg, buf = grad_avg.ravel(), buf.ravel()
     for i in prange(p.size):
         gi = g[i]
         if maximize:
@@ -204,6 +205,8 @@ def _adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, c, flags):
     step_size, bias_correction2_sqrt, eps, wd, decay_factor = c[4], c[5], c[6], c[7], c[8]
     maximize, has_wd, decoupled = flags & MAXIMIZE, flags & WEIGHT_DECAY, flags & DECOUPLED
     amsgrad, lerp_small = flags & AMSGRAD, flags & LERP_SMALL
+    p, g, exp_avg = p.ravel(), g.ravel(), exp_avg.ravel()
+    exp_avg_sq, max_exp_avg_sq = exp_avg_sq.ravel(), max_exp_avg_sq.ravel()
     for i in prange(p.size):
         gi = g[i]
         if maximize:
@@ -240,7 +243,9 @@ def _compile(numba):
         for parallel in (False, True):
             namespace = dict(function.__globals__, _lerp=lerp, prange=numba.prange if parallel else range)
             loop = types.FunctionType(function.__code__, namespace, function.__name__)
-            variants.append(numba.njit(parallel=parallel, nogil=True)(loop))
+            # A name per variant keeps their entries in numba's on-disk cache apart.
+            loop.__qualname__ = f"{function.__name__}_{'parallel' if parallel else 'serial'}"
+            variants.append(numba.njit(parallel=parallel, nogil=True, cache=True)(loop))
         compiled[name] = (variants[0], _one_at_a_time(variants[1]))
     return compiled
 

@@ -2,7 +2,6 @@
 import numpy as np
 
 from . import kernels
-from .kernels import flat
 from .optimizer import Optimizer, blocks
 
 
@@ -56,7 +55,7 @@ class Momentum(Optimizer):
         if kernel is not None:
             flags = (maximize and kernels.MAXIMIZE) | (wd != 0 and kernels.WEIGHT_DECAY) | (
                 nesterov and kernels.NESTEROV)
-            kernel(flat(param), flat(grad), flat(state["velocity"]), kernels.constants(param.dtype, lr, gamma, wd), flags)
+            kernel(param, grad, state["velocity"], kernels.constants(param.dtype, lr, gamma, wd), flags)
             return
         work, tmp = self._scratch(param, 2)
 

@@ -2,7 +2,6 @@
 import numpy as np
 
 from . import kernels
-from .kernels import flat
 from .optimizer import Optimizer, blocks
 
 
@@ -77,8 +76,8 @@ class RMSProp(Optimizer):
                 centered and kernels.CENTERED) | (mu > 0 and kernels.MOMENTUM) | (
                 abs(1 - alpha) < 0.5 and kernels.LERP_SMALL)
             unused = state["square_avg"]  # stands in for a buffer this configuration doesn't have
-            kernel(flat(param), flat(grad), flat(state["square_avg"]), flat(state.get("grad_avg", unused)),
-                   flat(state.get("momentum_buffer", unused)),
+            kernel(param, grad, state["square_avg"], state.get("grad_avg", unused),
+                   state.get("momentum_buffer", unused),
                    kernels.constants(param.dtype, lr, alpha, 1 - alpha, 1 - (1 - alpha), eps, mu, wd), flags)
             return
         work, avg = self._scratch(param, 2)

@@ -2,7 +2,6 @@
 import numpy as np
 
 from . import kernels
-from .kernels import flat
 from .optimizer import Optimizer, blocks
 
 
@@ -60,7 +59,7 @@ class SGD(Optimizer):
             flags = (maximize and kernels.MAXIMIZE) | (wd != 0 and kernels.WEIGHT_DECAY) | (
                 mu != 0 and kernels.MOMENTUM) | (first and kernels.FIRST_STEP) | (
                 dampening != 0 and kernels.DAMPENED) | (nesterov and kernels.NESTEROV)
-            kernel(flat(param), flat(grad), flat(buf if mu != 0 else grad),
+            kernel(param, grad, buf if mu != 0 else grad,
                    kernels.constants(param.dtype, lr, wd, mu, 1 - dampening), flags)
             return
         work, tmp = self._scratch(param, 2)
