@@ -147,7 +147,6 @@ class Function:
     def release(self):
         """Drop everything forward saved (the graph's structure — `inputs` — stays for drawing)."""
         attributes = self.__dict__
-        kept = {key: attributes[key] for key in ("inputs", "scope", "seq") if key in attributes}
-        attributes.clear()
-        attributes.update(kept)
-        self._released = True
+        self.__dict__ = {"inputs": attributes["inputs"], "seq": attributes["seq"], "_released": True}
+        if "scope" in attributes:
+            self.scope = attributes["scope"]
