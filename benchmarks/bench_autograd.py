@@ -27,47 +27,15 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _machine import describe_machine  # noqa: E402
+
 import tinygrad_opt as tg  # noqa: E402
 from tinygrad_opt import Tensor  # noqa: E402
 
 SIZE = 32
 TINY_CHAINS, TINY_LENGTH = 20, 100    # per-op rows: 20 chains of 100 ops (micrograd's recursion
 TINY_OPS = TINY_CHAINS * TINY_LENGTH  # limit rules out one long chain)
-
-
-# ----------------------------------------------------------------------------- machine
-def machine_summary():
-    lines = [f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
-             f"numpy {np.__version__}"]
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        lines.append("BLAS (threadpoolctl not installed; from np.show_config):")
-        lines.extend("  " + line for line in _show_config_summary())
-    else:
-        pools = threadpool_info()
-        if not pools:
-            lines.append("BLAS: threadpoolctl found no thread pools")
-        for pool in pools:
-            lines.append(f"{pool.get('user_api')}: {pool.get('internal_api')} {pool.get('version')}, "
-                         f"{pool.get('num_threads')} threads"
-                         + (f", {pool['threading_layer']} threading" if pool.get("threading_layer") else ""))
-    return "\n".join(lines)
-
-
-def _show_config_summary():
-    try:
-        config = np.show_config(mode="dicts")
-    except TypeError:  # numpy < 1.26: only prints
-        import contextlib
-        import io
-        buffer = io.StringIO()
-        with contextlib.redirect_stdout(buffer):
-            np.show_config()
-        return [line for line in buffer.getvalue().splitlines() if "name" in line or "libraries" in line][:6]
-    deps = config.get("Build Dependencies", {})
-    return [f"{name}: {info.get('name')} {info.get('version', '')}".rstrip()
-            for name, info in deps.items() if isinstance(info, dict)] or ["(no BLAS information)"]
 
 
 # ----------------------------------------------------------------------------- timing
@@ -280,7 +248,7 @@ def main(argv=None):
         except ImportError:
             Value = None
 
-    print(machine_summary())
+    print(describe_machine())
     print(f"tinygrad_opt {tg.__version__}; median of {args.repeat} runs; times per op are totals / {TINY_OPS} ops")
     print()
 
