@@ -363,6 +363,11 @@ class Tensor:
         """Turn a number or array into a constant Tensor of a dtype that doesn't promote self."""
         if isinstance(other, Tensor):
             return other
+        if type(other) is float or type(other) is int:
+            # The common case (x * 0.5): one conversion straight to the dtype numpy would keep.
+            dtype = self.data.dtype if self.data.dtype.kind == "f" else (
+                _FLOAT_DEFAULT if type(other) is float else None)
+            return Tensor._wrap(np.asarray(other, dtype=dtype))
         array = np.asarray(other)
         mine, theirs = self.data.dtype.kind, array.dtype.kind
         if mine == "f" and theirs in "fiub":
