@@ -399,3 +399,39 @@ def test_grad_is_a_plain_tensor_that_can_be_zeroed():
     assert isinstance(w.grad, Tensor) and not w.grad.requires_grad
     w.grad.zero_()
     assert w.grad.tolist() == [0.0, 0.0]
+
+
+# ----------------------------------------------------------------------------- __setitem__
+def test_setitem_writes_in_place_and_bumps_the_version():
+    x = Tensor([1.0, -2.0, 3.0, -4.0])
+    data, version = x.data, x._version
+    x[x < 0] = 0.0
+    x[0] = Tensor(10.0)
+    assert x.tolist() == [10.0, 0.0, 3.0, 0.0]
+    assert x.data is data and x._version == version + 1 + 1
+
+
+def test_setitem_on_a_tensor_that_requires_grad_is_refused_in_grad_mode():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        w[0] = 5.0
+    assert w.tolist() == [1.0, 2.0]
+    with tg.no_grad():
+        w[0] = 5.0
+    assert w.tolist() == [5.0, 2.0]
+
+
+def test_setitem_after_a_recorded_use_makes_backward_refuse():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    x = Tensor([3.0, 4.0])
+    y = (w * x).sum()
+    x[1] = 0.0
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()
+
+
+def test_free_functions_sum_mean_abs_are_exported():
+    x = Tensor([[-1.0, 2.0], [3.0, -4.0]])
+    assert tg.sum(x).item() == 0.0
+    assert tg.mean(x, dim=0).tolist() == [1.0, -1.0]
+    assert tg.abs(x).tolist() == [[1.0, 2.0], [3.0, 4.0]]

@@ -7,8 +7,8 @@ from .autograd import no_grad, enable_grad, is_grad_enabled, set_grad_enabled
 from .random import manual_seed
 from .creation import (zeros, ones, full, zeros_like, ones_like, full_like, arange, linspace, eye,
                        rand, randn, randint, tensor)
-from .functional import (cat, concatenate, stack, where, maximum, minimum, matmul, exp, log, sqrt,
-                         tanh, sigmoid, relu, clip, clamp, softmax, log_softmax, logsumexp)
+from .functional import (cat, concatenate, stack, where, maximum, minimum, matmul, exp, log, sqrt, abs,
+                         tanh, sigmoid, relu, clip, clamp, sum, mean, softmax, log_softmax, logsumexp)
 from .gradcheck import gradcheck, GradcheckError
 from .serialization import save, load
 

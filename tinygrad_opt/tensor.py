@@ -614,6 +614,16 @@ class Tensor:
     def __getitem__(self, index):
         return _ops.GetItem.apply(self, index=index)
 
+    def __setitem__(self, index, value):
+        """Write `value` into the indexed elements in place (`x[mask] = 0`).
+
+        Like every in-place op it is not recorded: it is refused on a tensor that requires
+        grad while grad mode is on, and a graph that saved this tensor notices the change.
+        """
+        self._check_inplace()
+        self.data[_ops.shape.plain_index(index)] = value.data if isinstance(value, Tensor) else value
+        self._changed_in_place()
+
 
 def where(condition, input, other):
     """`input` where `condition` is true, else `other`, elementwise with broadcasting.

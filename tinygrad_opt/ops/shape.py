@@ -68,7 +68,7 @@ class GetItem(Function):
     """
 
     def forward(self, x, index):
-        index = _plain_index(index)
+        index = plain_index(index)
         self.index, self.in_shape, self.basic = index, x.shape, _is_basic(index)
         self.is_view = self.basic
         return x[index]
@@ -82,7 +82,7 @@ class GetItem(Function):
         return full
 
 
-def _plain_index(index):
+def plain_index(index):
     """Replace Tensors in an index by their numpy arrays."""
     from ..tensor import Tensor
 
