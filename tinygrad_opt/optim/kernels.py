@@ -67,11 +67,12 @@ def _load():
         except ImportError:
             _compiled = False
         else:
-            if "NUMBA_THREADING_LAYER" not in os.environ:
-                # OpenMP's workers keep spinning after a parallel loop and fight OpenBLAS's threads
-                # for the cores during the next matmul (a 784-256-128-10 training step went from
-                # 1.6 ms to 8 ms on 2 cores); numba's own work queue lets them sleep.
-                numba.config.THREADING_LAYER = "workqueue"
+            # GNU OpenMP's idle workers spin for a long while after a parallel loop, and on a
+            # machine with few cores they then fight OpenBLAS's threads during the next matmul (a
+            # 784-256-128-10 training step went from 1.3 ms to 10 ms on 2 cores). A short spin
+            # keeps the loops fast and lets the workers sleep before the matmul starts. Read when
+            # numba first loads its OpenMP runtime, i.e. after this point; a value the user set wins.
+            os.environ.setdefault("GOMP_SPINCOUNT", "10000")
             _compiled = _compile(numba)
     return bool(_compiled)
 
@@ -245,13 +246,13 @@ def _compile(numba):
             loop = types.FunctionType(function.__code__, namespace, function.__name__)
             # A name per variant keeps their entries in numba's on-disk cache apart.
             loop.__qualname__ = f"{function.__name__}_{'parallel' if parallel else 'serial'}"
-            variants.append(numba.njit(parallel=parallel, nogil=True, cache=True)(loop))
+            variants.append(numba.njit(parallel=parallel, nogil=True, cache=True, error_model="numpy")(loop))
         compiled[name] = (variants[0], _one_at_a_time(variants[1]))
     return compiled
 
 
 def _one_at_a_time(kernel):
-    """The work-queue threading layer must not be entered from two threads at once."""
+    """One parallel update at a time (numba's threading layers are not all safe to enter concurrently)."""
     lock = threading.Lock()
 
     def locked(*args):
