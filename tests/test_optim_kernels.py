@@ -84,3 +84,18 @@ def test_kernels_are_chosen_only_where_they_apply():
 def test_unknown_kernel_mode_is_rejected():
     with pytest.raises(ValueError, match="mode must be one of auto, numba, numpy"):
         kernels.use_kernels("fast")
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_a_zero_division_gives_nan_like_numpy_instead_of_raising(backend):
+    # AdaGrad with eps = 0 and a zero gradient computes 0 / (√0 + 0): numpy says nan.
+    p = Tensor([1.0, 2.0], requires_grad=True)
+    optimizer = optim.AdaGrad([p], lr=0.1, eps=0)
+    p.grad = Tensor([0.0, 1.0])
+    kernels.use_kernels(backend)
+    try:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            optimizer.step()
+    finally:
+        kernels.use_kernels("auto")
+    assert np.isnan(p.data[0]) and p.data[1] == np.float32(2.0) - np.float32(0.1)
