@@ -22,7 +22,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _machine import describe_machine  # noqa: E402
 
 import tinygrad_opt as tg  # noqa: E402
-from tinygrad_opt import nn, optim  # noqa: E402
+import tinygrad_opt.nn  # noqa: E402,F401  (tg.nn and tg.optim, used as framework.nn / framework.optim)
+import tinygrad_opt.optim  # noqa: E402,F401
 
 SIZES = {
     "small": ([64, 32, 10], 32),
@@ -137,22 +138,28 @@ class NumpyMLP:
                 p -= tmp
 
 
-# ---------------------------------------------------------------- tinygrad_opt
-def tinygrad_step_fn(weights, biases, x, y, rule, hyper):
+# ---------------------------------------------------------------- tinygrad_opt and PyTorch
+# PyTorch's class for each rule; tinygrad_opt has every one of these names too, and Momentum,
+# the notes' form (equal to SGD with momentum while the learning rate is constant).
+TORCH_NAMES = {"sgd": "SGD", "momentum": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam"}
+
+
+def framework_step_fn(framework, weights, biases, x, y, rule, hyper):
+    """One training step built with `framework`, tinygrad_opt or torch: the code is the same."""
     layers = []
     for k, (w, b) in enumerate(zip(weights, biases)):
-        linear = nn.Linear(w.shape[1], w.shape[0])
-        with tg.no_grad():
-            linear.weight.data[...] = w
-            linear.bias.data[...] = b
+        linear = framework.nn.Linear(w.shape[1], w.shape[0])
+        with framework.no_grad():
+            linear.weight.copy_(framework.tensor(w))
+            linear.bias.copy_(framework.tensor(b))
         layers.append(linear)
         if k < len(weights) - 1:
-            layers.append(nn.ReLU())
-    model = nn.Sequential(*layers)
-    optimizer = {"sgd": optim.SGD, "momentum": optim.Momentum, "adagrad": optim.AdaGrad,
-                 "rmsprop": optim.RMSProp, "adam": optim.Adam}[rule](model.parameters(), **hyper)
-    loss_fn = nn.CrossEntropyLoss()
-    inputs, labels = tg.Tensor(x), tg.Tensor(y)
+            layers.append(framework.nn.ReLU())
+    model = framework.nn.Sequential(*layers)
+    name = "Momentum" if framework is tg and rule == "momentum" else TORCH_NAMES[rule]
+    optimizer = getattr(framework.optim, name)(model.parameters(), **hyper)
+    loss_fn = framework.nn.CrossEntropyLoss()
+    inputs, labels = framework.tensor(x), framework.tensor(y)
 
     def step():
         optimizer.zero_grad()
@@ -163,40 +170,13 @@ def tinygrad_step_fn(weights, biases, x, y, rule, hyper):
     return step
 
 
-# ---------------------------------------------------------------- PyTorch
-def torch_step_fn(weights, biases, x, y, rule, hyper):
+def torch_step_fn(*problem):
     try:
         import torch
     except ImportError:
         return None
     torch.set_num_threads(os.cpu_count() or 1)
-    layers = []
-    for k, (w, b) in enumerate(zip(weights, biases)):
-        linear = torch.nn.Linear(w.shape[1], w.shape[0])
-        with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(w))
-            linear.bias.copy_(torch.from_numpy(b))
-        layers.append(linear)
-        if k < len(weights) - 1:
-            layers.append(torch.nn.ReLU())
-    model = torch.nn.Sequential(*layers)
-    kwargs = dict(hyper)
-    if rule == "momentum":
-        cls = torch.optim.SGD
-    else:
-        cls = {"sgd": torch.optim.SGD, "adagrad": torch.optim.Adagrad,
-               "rmsprop": torch.optim.RMSprop, "adam": torch.optim.Adam}[rule]
-    optimizer = cls(model.parameters(), **kwargs)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    inputs, labels = torch.from_numpy(x), torch.from_numpy(y)
-
-    def step():
-        optimizer.zero_grad()
-        loss = loss_fn(model(inputs), labels)
-        loss.backward()
-        optimizer.step()
-        return loss
-    return step
+    return framework_step_fn(torch, *problem)
 
 
 def median_ms(step, repeat):
@@ -228,7 +208,7 @@ def main(argv=None):
         repeat = args.repeat or default_repeat[size]
         weights, biases, x, y = make_problem(sizes, batch)
         hyper = RULES[args.optimizer]
-        ours = median_ms(tinygrad_step_fn(weights, biases, x, y, args.optimizer, hyper), repeat)
+        ours = median_ms(framework_step_fn(tg, weights, biases, x, y, args.optimizer, hyper), repeat)
         floor_model = NumpyMLP(weights, biases, args.optimizer, hyper)
         floor = median_ms(lambda: floor_model.step(x, y), repeat)
         torch_step = torch_step_fn(weights, biases, x, y, args.optimizer, hyper)
