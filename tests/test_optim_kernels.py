@@ -51,10 +51,14 @@ def run(backend, rule, hyper, dtype, size, steps=12):
     return [p.data for p in params], [dict(optimizer.state[p]) for p in params]
 
 
+SMALL_PARALLEL_THRESHOLD = 4096  # so the parallel loops are exercised on small arrays
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("size", [5, kernels.PARALLEL_THRESHOLD])
+@pytest.mark.parametrize("size", [5, SMALL_PARALLEL_THRESHOLD])
 @pytest.mark.parametrize("name, rule, hyper", CONFIGS, ids=[c[0] for c in CONFIGS])
-def test_kernel_path_is_bit_identical_to_numpy_path(name, rule, hyper, dtype, size):
+def test_kernel_path_is_bit_identical_to_numpy_path(name, rule, hyper, dtype, size, monkeypatch):
+    monkeypatch.setattr(kernels, "PARALLEL_THRESHOLD", SMALL_PARALLEL_THRESHOLD)
     numpy_params, numpy_state = run("numpy", rule, hyper, dtype, size)
     numba_params, numba_state = run("numba", rule, hyper, dtype, size)
     for ours, theirs in zip(numba_params, numpy_params):
