@@ -13,7 +13,28 @@ def _index(index, length, owner):
     return index % length
 
 
-class Sequential(Module):
+class _Positional(Module):
+    """What Sequential and ModuleList share: children in order, named "0", "1", ... when numbered."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        """Add `module` at the end (named by the current length). Returns self."""
+        self.add_module(str(len(self)), module)
+        return self
+
+    def _renumber(self, modules):
+        """Make `modules` the children, named "0".."n−1" again (as PyTorch does after a deletion)."""
+        self._modules.clear()
+        for position, module in enumerate(modules):
+            self.add_module(str(position), module)
+
+
+class Sequential(_Positional):
     """Apply modules in order: y = fₖ(… f₂(f₁(x))).
 
     `Sequential(m1, m2, ...)` names the children "0", "1", ...; `Sequential(OrderedDict(...))`
@@ -42,22 +63,7 @@ class Sequential(Module):
     def __delitem__(self, index):
         keys = list(self._modules)
         doomed = keys[index] if isinstance(index, slice) else [keys[_index(index, len(self), "Sequential")]]
-        remaining = [module for key, module in self._modules.items() if key not in doomed]
-        # renumber so the names stay "0".."n−1", as PyTorch does
-        self._modules.clear()
-        for position, module in enumerate(remaining):
-            self._modules[str(position)] = module
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        """Add `module` at the end (named by the current length). Returns self."""
-        self.add_module(str(len(self)), module)
-        return self
+        self._renumber([module for key, module in self._modules.items() if key not in doomed])
 
     def forward(self, input):
         for module in self._modules.values():
@@ -65,7 +71,7 @@ class Sequential(Module):
         return input
 
 
-class ModuleList(Module):
+class ModuleList(_Positional):
     """A list of modules whose parameters are registered (a plain Python list would hide
     them from `parameters()`). Names are "0", "1", ...; it has no forward of its own."""
 
@@ -85,20 +91,7 @@ class ModuleList(Module):
     def __delitem__(self, index):
         modules = list(self._modules.values())
         del modules[index if isinstance(index, slice) else _index(index, len(self), "ModuleList")]
-        self._modules.clear()
-        for position, module in enumerate(modules):
-            self._modules[str(position)] = module
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        """Add `module` at the end. Returns self."""
-        self.add_module(str(len(self)), module)
-        return self
+        self._renumber(modules)
 
     def extend(self, modules):
         """Append every module of the iterable `modules`. Returns self."""
@@ -126,6 +119,4 @@ class ModuleList(Module):
         """Insert `module` before position `index`."""
         modules = list(self._modules.values())
         modules.insert(index, module)
-        self._modules.clear()
-        for position, item in enumerate(modules):
-            self.add_module(str(position), item)
+        self._renumber(modules)
