@@ -2,7 +2,7 @@
 import numpy as np
 
 from . import kernels
-from .optimizer import Optimizer, blocks
+from .optimizer import Optimizer, blocks, check_nonnegative
 
 
 class AdaGrad(Optimizer):
@@ -46,17 +46,7 @@ class AdaGrad(Optimizer):
                 self.state[p] = self._init_state(p.data, group)
 
     def _check(self, group):
-        if not 0.0 <= group["lr"]:
-            raise ValueError(f"Invalid learning rate: {group['lr']}")
-        if not 0.0 <= group["lr_decay"]:
-            raise ValueError(f"Invalid lr_decay value: {group['lr_decay']}")
-        if not 0.0 <= group["weight_decay"]:
-            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
-        if not 0.0 <= group["initial_accumulator_value"]:
-            raise ValueError(
-                f"Invalid initial_accumulator_value value: {group['initial_accumulator_value']}")
-        if not 0.0 <= group["eps"]:
-            raise ValueError(f"Invalid epsilon value: {group['eps']}")
+        check_nonnegative(group, "lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
 
     def _init_state(self, param, group):
         return {"step": 0, "sum": np.full_like(param, group["initial_accumulator_value"])}

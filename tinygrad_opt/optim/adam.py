@@ -2,7 +2,7 @@
 import numpy as np
 
 from . import kernels
-from .optimizer import Optimizer, blocks
+from .optimizer import Optimizer, blocks, check_nonnegative
 from .rmsprop import _lerp
 
 
@@ -41,16 +41,12 @@ class Adam(Optimizer):
 
     def _check(self, group):
         betas = group["betas"]
-        if not 0.0 <= group["lr"]:
-            raise ValueError(f"Invalid learning rate: {group['lr']}")
-        if not 0.0 <= group["eps"]:
-            raise ValueError(f"Invalid epsilon value: {group['eps']}")
+        check_nonnegative(group, "lr", "eps")
         if not 0.0 <= betas[0] < 1.0:
             raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
         if not 0.0 <= betas[1] < 1.0:
             raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= group["weight_decay"]:
-            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
+        check_nonnegative(group, "weight_decay")
 
     def _init_state(self, param, group):
         state = {"step": 0, "exp_avg": np.zeros_like(param), "exp_avg_sq": np.zeros_like(param)}

@@ -58,6 +58,15 @@ def blocks(*arrays):
         yield tuple(None if a is None else a[start:stop] for a in flat)
 
 
+def check_nonnegative(group, *names):
+    """Raise PyTorch's ValueError for the first hyperparameter in `names` that is negative (or nan)."""
+    for name in names:
+        value = group[name]
+        if not 0.0 <= value:
+            what = {"lr": "learning rate", "eps": "epsilon value"}.get(name, f"{name} value")
+            raise ValueError(f"Invalid {what}: {value}")
+
+
 def _typename(value):
     kind = type(value)
     return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"

@@ -2,7 +2,7 @@
 import numpy as np
 
 from . import kernels
-from .optimizer import Optimizer, blocks
+from .optimizer import Optimizer, blocks, check_nonnegative
 
 
 class RMSProp(Optimizer):
@@ -44,16 +44,7 @@ class RMSProp(Optimizer):
         super().__init__(params, defaults)
 
     def _check(self, group):
-        if not 0.0 <= group["lr"]:
-            raise ValueError(f"Invalid learning rate: {group['lr']}")
-        if not 0.0 <= group["eps"]:
-            raise ValueError(f"Invalid epsilon value: {group['eps']}")
-        if not 0.0 <= group["momentum"]:
-            raise ValueError(f"Invalid momentum value: {group['momentum']}")
-        if not 0.0 <= group["weight_decay"]:
-            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
-        if not 0.0 <= group["alpha"]:
-            raise ValueError(f"Invalid alpha value: {group['alpha']}")
+        check_nonnegative(group, "lr", "eps", "momentum", "weight_decay", "alpha")
 
     def _init_state(self, param, group):
         state = {"step": 0, "square_avg": np.zeros_like(param)}

@@ -2,7 +2,7 @@
 import numpy as np
 
 from . import kernels
-from .optimizer import Optimizer, blocks
+from .optimizer import Optimizer, blocks, check_nonnegative
 
 
 class SGD(Optimizer):
@@ -37,12 +37,7 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _check(self, group):
-        if not 0.0 <= group["lr"]:
-            raise ValueError(f"Invalid learning rate: {group['lr']}")
-        if not 0.0 <= group["momentum"]:
-            raise ValueError(f"Invalid momentum value: {group['momentum']}")
-        if not 0.0 <= group["weight_decay"]:
-            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
+        check_nonnegative(group, "lr", "momentum", "weight_decay")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
