@@ -114,11 +114,7 @@ def _sgd(p, g, buf, c, flags):
     has_momentum, first, dampened = flags & MOMENTUM, flags & FIRST_STEP, flags & DAMPENED
     p, g, buf = p.ravel(), g.ravel(), buf.ravel()
     for i in prange(p.size):
-        gi = g[i]
-        if maximize:
-            gi = -gi                                   # g ← −g
-        if has_wd:
-            gi = gi + p[i] * wd                        # g ← g + λ·θ
+        gi = _direction(g[i], p[i], wd, maximize, has_wd)
         if has_momentum:
             if first:
                 b = gi                                 # b_1 = g_1
@@ -139,11 +135,7 @@ def _momentum(p, g, v, c, flags):
     maximize, has_wd, nesterov = flags & MAXIMIZE, flags & WEIGHT_DECAY, flags & NESTEROV
     p, g, v = p.ravel(), g.ravel(), v.ravel()
     for i in prange(p.size):
-        gi = g[i]
-        if maximize:
-            gi = -gi
-        if has_wd:
-            gi = gi + p[i] * wd
+        gi = _direction(g[i], p[i], wd, maximize, has_wd)
         f = gi * lr                                    # f_t = η·g_t
         vi = v[i] * gamma + f                          # v_t = γ·v + η·g
         v[i] = vi
@@ -158,14 +150,19 @@ def _adagrad(p, g, total, c, flags):
     maximize, has_wd = flags & MAXIMIZE, flags & WEIGHT_DECAY
     p, g, total = p.ravel(), g.ravel(), total.ravel()
     for i in prange(p.size):
-        gi = g[i]
-        if maximize:
-            gi = -gi
-        if has_wd:
-            gi = gi + p[i] * wd
+        gi = _direction(g[i], p[i], wd, maximize, has_wd)
         s = total[i] + gi * gi                         # G_t = G + g²
         total[i] = s
         p[i] = p[i] - (gi * lr_t) / (np.sqrt(s) + eps)  # θ ← θ − η_t·g / (√G_t + ε)
+
+
+def _direction(g, p, wd, maximize, has_wd):
+    """The gradient a rule follows: g ← −g if maximize, then g ← g + λ·θ if weight decay."""
+    if maximize:
+        g = -g
+    if has_wd:
+        g = g + p * wd
+    return g
 
 
 def _lerp(start, end, weight, complement, small_weight):
@@ -182,11 +179,7 @@ def _rmsprop(p, g, square_avg, grad_avg, buf, c, flags):
     p, g, square_avg = p.ravel(), g.ravel(), square_avg.ravel()
     grad_avg, buf = grad_avg.ravel(), buf.ravel()
     for i in prange(p.size):
-        gi = g[i]
-        if maximize:
-            gi = -gi
-        if has_wd:
-            gi = gi + p[i] * wd
+        gi = _direction(g[i], p[i], wd, maximize, has_wd)
         s = square_avg[i] * alpha + (gi * one_minus_alpha) * gi   # G_t = α·G + (1 − α)·g²
         square_avg[i] = s
         if centered:
@@ -238,13 +231,14 @@ def _compile(numba):
     """Compile every kernel twice: a serial loop, and one whose `prange` spreads over cores."""
     import types
 
-    lerp = numba.njit(inline="always")(_lerp)
+    helpers = {name: numba.njit(inline="always")(function)
+               for name, function in (("_lerp", _lerp), ("_direction", _direction))}
     compiled = {}
     for name, function in (("sgd", _sgd), ("momentum", _momentum), ("adagrad", _adagrad),
                            ("rmsprop", _rmsprop), ("adam", _adam)):
         variants = []
         for parallel in (False, True):
-            namespace = dict(function.__globals__, _lerp=lerp, prange=numba.prange if parallel else range)
+            namespace = dict(function.__globals__, **helpers, prange=numba.prange if parallel else range)
             loop = types.FunctionType(function.__code__, namespace, function.__name__)
             # A name per variant keeps their entries in numba's on-disk cache apart.
             loop.__qualname__ = f"{function.__name__}_{'parallel' if parallel else 'serial'}"
