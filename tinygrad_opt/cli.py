@@ -90,16 +90,16 @@ def learning_rate(text, optimizer=None):
     return value
 
 
-def optimizer_name(text):
+def optimizer_name(text, choices=OPTIMIZERS):
     name = text.strip().lower()
-    if name not in OPTIMIZERS:
-        raise UsageError(f"unknown optimizer {text!r} (choose from {', '.join(OPTIMIZERS)})")
+    if name not in choices:
+        raise UsageError(f"unknown optimizer {text!r} (choose from {', '.join(choices)})")
     return name
 
 
-def optimizer_list(text):
+def optimizer_list(text, choices=OPTIMIZERS):
     """`sgd,adam` → ("sgd", "adam"): known names, none twice."""
-    names = tuple(optimizer_name(part) for part in text.split(",") if part.strip())
+    names = tuple(optimizer_name(part, choices) for part in text.split(",") if part.strip())
     if not names:
         raise UsageError("--optimizers needs at least one optimizer name")
     repeated = sorted({name for name in names if names.count(name) > 1})
@@ -108,7 +108,7 @@ def optimizer_list(text):
     return names
 
 
-def learning_rate_map(text):
+def learning_rate_map(text, choices=OPTIMIZERS, example="adam=0.01,sgd=0.1"):
     """`adam=0.01,sgd=0.1` → {"adam": 0.01, "sgd": 0.1}; a bare `0.01` → {"*": 0.01} (every rule)."""
     if "=" not in text:
         return {"*": learning_rate(text)}
@@ -118,8 +118,8 @@ def learning_rate_map(text):
             continue
         name, separator, value = part.partition("=")
         if not separator:
-            raise UsageError(f"--lr expects name=value pairs like adam=0.01,sgd=0.1, got {part!r}")
-        name = optimizer_name(name)
+            raise UsageError(f"--lr expects name=value pairs like {example}, got {part!r}")
+        name = optimizer_name(name, choices)
         rates[name] = learning_rate(value.strip(), name)
     return rates
 

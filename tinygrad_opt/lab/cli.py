@@ -9,6 +9,7 @@ nearest minimum, or where it diverged) and writes the contour plot (and the GIF)
 arguments, `run_trajectories(args)` checks all of them (and the output paths) before any work,
 and a mistake is one line on stderr with exit code 2.
 """
+import functools
 import math
 from pathlib import Path
 
@@ -35,42 +36,6 @@ def _surface_name(text):
     return name
 
 
-def _rule_name(text):
-    from .rules import RULE_NAMES
-
-    name = text.strip().lower()
-    if name not in RULE_NAMES:
-        raise _base().UsageError(f"unknown optimizer {text!r} (choose from {', '.join(RULE_NAMES)})")
-    return name
-
-
-def _rule_list(text):
-    names = tuple(_rule_name(part) for part in text.split(",") if part.strip())
-    if not names:
-        raise _base().UsageError("--optimizers needs at least one optimizer name")
-    repeated = sorted({name for name in names if names.count(name) > 1})
-    if repeated:
-        raise _base().UsageError(f"--optimizers names {', '.join(repeated)} more than once")
-    return names
-
-
-def _learning_rates(text):
-    """`adam=0.05,sgd=0.01` → {"adam": 0.05, "sgd": 0.01}; a bare number → {"*": number}."""
-    base = _base()
-    if "=" not in text:
-        return {"*": base.learning_rate(text)}
-    rates = {}
-    for part in text.split(","):
-        if not part.strip():
-            continue
-        name, separator, value = part.partition("=")
-        if not separator:
-            raise base.UsageError(f"--lr expects name=value pairs like adam=0.05,sgd=0.01, got {part!r}")
-        name = _rule_name(name)
-        rates[name] = base.learning_rate(value.strip(), name)
-    return rates
-
-
 def _point(text):
     parts = text.split(",")
     try:
@@ -95,11 +60,13 @@ def add_trajectories_command(subparsers):
                     '(pip install "tinygrad_opt[plot]").')
     parser.add_argument("--surface", type=_surface_name, default=DEFAULT_SURFACE, metavar="NAME",
                         help=f"one of {', '.join(SURFACES)} (default: {DEFAULT_SURFACE})")
-    parser.add_argument("--optimizers", type=_rule_list, default=RULE_NAMES, metavar="NAMES",
+    parser.add_argument("--optimizers", type=functools.partial(base.optimizer_list, choices=RULE_NAMES),
+                        default=RULE_NAMES, metavar="NAMES",
                         help=f"comma-separated, from {', '.join(RULE_NAMES)} (default: all)")
     parser.add_argument("--steps", type=base.positive_int("--steps"), default=DEFAULT_STEPS, metavar="N",
                         help=f"steps per optimizer (default: {DEFAULT_STEPS})")
-    parser.add_argument("--lr", type=_learning_rates, default={}, metavar="RATES",
+    parser.add_argument("--lr", type=functools.partial(base.learning_rate_map, choices=RULE_NAMES,
+                                                    example="adam=0.05,sgd=0.01"), default={}, metavar="RATES",
                         help="learning rates like adam=0.05,sgd=0.01, or one number for all "
                              "(default: the surface's own, tuned per rule)")
     parser.add_argument("--start", type=_point, default=None, metavar="X,Y",
