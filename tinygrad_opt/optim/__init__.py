@@ -10,6 +10,10 @@ Every rule is numerically PyTorch's `torch.optim` (same defaults, same order of 
 same state names); where the notes write a rule differently (ε inside the root, the
 momentum buffer scaled by η, RMSProp's decay 0.9 vs PyTorch's 0.99) the class docstring
 gives both forms. `lr_scheduler` changes η over training as `torch.optim.lr_scheduler` does.
+
+With numba installed (`pip install "tinygrad_opt[fast]"`) each update runs as one fused
+kernel, bit-identical to the numpy form written in the rule's file (`kernels`:
+`use_kernels("numpy")` switches back, `backend()` says which path is in use).
 """
 from .optimizer import Optimizer
 from .sgd import SGD
@@ -17,7 +21,7 @@ from .momentum import Momentum
 from .adagrad import AdaGrad, Adagrad
 from .rmsprop import RMSProp, RMSprop
 from .adam import Adam, AdamW
-from . import lr_scheduler
+from . import kernels, lr_scheduler
 
 __all__ = ["Optimizer", "SGD", "Momentum", "AdaGrad", "Adagrad", "RMSProp", "RMSprop", "Adam", "AdamW",
-           "lr_scheduler"]
+           "kernels", "lr_scheduler"]
