@@ -64,7 +64,7 @@ class Function:
     saves_output = False
     is_view = False
 
-    # inputs: the input tensors; _saved_versions: (counter, version) pairs checked in backward;
+    # inputs: the input tensors; _saved_versions: counter, version, counter, ... checked in backward;
     # _released: True once backward freed the saved arrays.
     inputs = ()
     scope = ()
@@ -117,10 +117,15 @@ class Function:
         if autograd._scope_stack:
             fn.scope = autograd._scope_stack[-1]
         if cls.saved_inputs or cls.saves_output:
-            saved = [(inputs[i]._version_counter, inputs[i]._version_counter[0]) for i in cls.saved_inputs]
+            # One flat tuple (counter, version, counter, version, ...): in a long graph every
+            # extra container per op is one more object for the garbage collector to scan.
+            saved = []
+            for i in cls.saved_inputs:
+                counter = inputs[i]._version_counter
+                saved += (counter, counter[0])
             if cls.saves_output:
-                saved.append((out._version_counter, out._version_counter[0]))
-            fn._saved_versions = saved
+                saved += (out._version_counter, out._version_counter[0])
+            fn._saved_versions = tuple(saved)
         return out
 
     def forward(self, *arrays, **options):
@@ -136,7 +141,8 @@ class Function:
                 f"Trying to backward through the graph a second time: the values {self.name} saved "
                 "for backward were freed after the first backward. Call .backward(retain_graph=True) "
                 "the first time if you need to backward through the same graph again.")
-        for counter, version in self._saved_versions:
+        saved = self._saved_versions
+        for counter, version in zip(saved[::2], saved[1::2]):
             if counter[0] != version:
                 raise RuntimeError(
                     f"One of the tensors needed to compute the gradient of {self.name} has been "
