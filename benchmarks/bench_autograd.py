@@ -93,16 +93,17 @@ def graph_tg(a, b, c):
     return h.sum()                 # 20
 
 
+SMALL_GRAPH_RUNS = 50  # per timing: a single cold run mostly measures cache misses after gc.collect()
+
+
 def bench_small_graph_tg(repeat):
     arrays = inputs32()
 
-    def setup():
-        return [Tensor(x, requires_grad=True) for x in arrays]
+    def run(_):
+        for _ in range(SMALL_GRAPH_RUNS):
+            graph_tg(*[Tensor(x, requires_grad=True) for x in arrays]).backward()
 
-    def run(tensors):
-        graph_tg(*tensors).backward()
-
-    return median_time(run, repeat, setup)
+    return median_time(run, repeat) / SMALL_GRAPH_RUNS
 
 
 def bench_tiny_tg(repeat, shape, backward):
