@@ -6,7 +6,6 @@ Expected numbers were worked out by hand (and cross-checked once with PyTorch; t
 themselves need only numpy).
 """
 import gc
-import time
 
 import numpy as np
 import pytest
@@ -272,17 +271,14 @@ def test_gradient_dtype_follows_the_leaf():
 def test_chain_of_100k_multiplications():
     """micrograd's recursive topological sort dies here with RecursionError."""
     x = Tensor(1.0, requires_grad=True)
-    start = time.perf_counter()
     y = x
     for _ in range(100_000):
         y = y * 1.0001
     y.backward()
-    elapsed = time.perf_counter() - start
     # Backward multiplies the incoming gradient 1 by the same float32 1.0001, 100,000 times,
     # in the same order as the forward multiplied x = 1: the two are bit-for-bit equal.
     assert x.grad.item() == y.item()
     assert x.grad.item() == pytest.approx(1.0001 ** 100_000, rel=1e-2)
-    assert elapsed < 20, f"100k-op chain took {elapsed:.1f}s"
     del y
     gc.collect()   # tearing down the long chain must not overflow the C stack either
 
