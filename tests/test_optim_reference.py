@@ -14,7 +14,7 @@ import pytest
 
 import tinygrad_opt as tg
 from tinygrad_opt import optim
-from tinygrad_opt.optim import lr_scheduler
+from tinygrad_opt.optim import kernels, lr_scheduler
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "fixtures", "optim")
@@ -91,10 +91,19 @@ def test_the_problem_is_the_one_the_generator_makes(problem):
         np.testing.assert_array_equal(problem[key], made[key])
 
 
+BACKENDS = ["numpy"] + (["numba"] if importlib.util.find_spec("numba") else [])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("name", NAMES)
-def test_matches_pytorch_fixture(name, problem):
+def test_matches_pytorch_fixture(name, backend, problem):
+    """Both update paths: the numpy forms and (when numba is installed) the fused kernels."""
     config, reference = load_fixture(name)
-    ours = run_tinygrad(config, problem)
+    kernels.use_kernels(backend)
+    try:
+        ours = run_tinygrad(config, problem)
+    finally:
+        kernels.use_kernels("auto")
     assert ours["W"].shape == reference["W"].shape == (21, 4, 3)
     assert_same_trajectory(ours, reference)
     # and the trajectory actually went somewhere: the loss fell by more than half
