@@ -644,3 +644,26 @@ def test_graph_is_freed_by_reference_counting():
     finally:
         if was_enabled:
             gc.enable()
+
+
+def test_an_array_handed_to_two_inputs_is_not_taken_over_by_a_leaf():
+    """A Function may return one new array for two inputs; a leaf that keeps it as its .grad
+    and later accumulates into it in place must not change what the other input receives."""
+    from tinygrad_opt.ops import Function
+
+    class AddSharingItsGradient(Function):
+        def forward(self, a, b):
+            return a + b
+
+        def backward(self, grad):
+            shared = grad * 1.0
+            return shared, shared
+
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    u = Tensor([3.0, 4.0], requires_grad=True)
+    h = u * 1.0                      # recorded first: its gradient is computed last
+    z = w * 3.0                      # a second use of w, finished between the two
+    y = AddSharingItsGradient.apply(w, h) + z
+    y.sum().backward()
+    assert w.grad.tolist() == [4.0, 4.0]  # 1 (through the sum) + 3 (through z)
+    assert u.grad.tolist() == [1.0, 1.0]

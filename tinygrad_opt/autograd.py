@@ -166,24 +166,19 @@ def run_backward(root, gradient, retain_graph=False):
         grad, fresh = pending.pop(id(tensor))
         if tensor._retains_grad:
             _store_leaf_grad(tensor, grad, fresh)
-            fresh = False  # the tensor's .grad may now be this very array
         fn = tensor.grad_fn
         if fn._released or fn._saved_versions:
             fn.check_saved_versions()
         input_grads = fn.backward(grad)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
-        first_handed_out = None
         for parent, parent_grad in zip(fn.inputs, input_grads):
             if parent_grad is None or not parent._requires_grad:
                 continue
             # Ours to keep only if newly allocated here (an op hands out either its incoming
             # gradient, views of it, or new arrays), and not handed to two inputs at once.
-            parent_fresh = parent_grad is not grad and parent_grad.base is None
-            if first_handed_out is None:
-                first_handed_out = parent_grad
-            elif parent_fresh and _handed_out_twice(parent_grad, input_grads):
-                parent_fresh = False
+            parent_fresh = (parent_grad is not grad and parent_grad.base is None
+                            and not (len(input_grads) > 1 and _handed_out_twice(parent_grad, input_grads)))
             parent_fn = parent.grad_fn
             if parent_fn is None:
                 _store_leaf_grad(parent, parent_grad, parent_fresh)
