@@ -7,7 +7,6 @@
 - `step_sizes`: `inspect_step`, the effective per-element learning rate of one step.
 - `plot`: contour maps with paths, animated GIFs, loss curves, step-size histograms
   (matplotlib, the `plot` extra, imported only when drawing).
-- `cli`: the `tinygrad-opt trajectories` command.
 
     from tinygrad_opt.lab import Beale, trajectories, plot_trajectories
     result = trajectories(Beale(), ["sgd", "momentum", "adagrad", "rmsprop", "adam"], steps=300)

@@ -4,35 +4,33 @@
         --steps 300 --out beale.png --gif beale.gif --lr adam=0.05 --start 1,1.5
 
 It prints one line per optimizer (learning rate, end point, final loss, distance to the
-nearest minimum, or where it diverged) and writes the contour plot (and the GIF). It follows
-`tinygrad_opt.cli`'s conventions: `add_trajectories_command(subparsers)` declares the
-arguments, `run_trajectories(args)` checks all of them (and the output paths) before any work,
-and a mistake is one line on stderr with exit code 2.
+nearest minimum, or where it diverged) and writes the contour plot (and the GIF). `run(args)`
+checks all the arguments (and the output paths) before any work; a mistake is one line on
+stderr with exit code 2. The work itself is `tinygrad_opt.lab`'s, which knows nothing of the
+command line.
 """
 import functools
 import math
 from pathlib import Path
 
-__all__ = ["add_trajectories_command", "run_trajectories"]
+import numpy as np
+
+from ..lab.plot import _matplotlib, animate_trajectories, plot_trajectories
+from ..lab.rules import RULE_NAMES
+from ..lab.surfaces import SURFACES, make_surface
+from ..lab.trajectories import trajectories
+from .arguments import (CommandError, UsageError, check_writable_file, learning_rate_map, optimizer_list,
+                        positive_int, rates_for)
 
 DEFAULT_SURFACE = "beale"
 DEFAULT_STEPS = 300
 IMAGE_SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg")
 
 
-def _base():
-    # The command line's shared pieces (UsageError, path checks); imported when used, because
-    # tinygrad_opt.cli imports this module to register the command.
-    from .. import cli
-    return cli
-
-
 def _surface_name(text):
-    from .surfaces import SURFACES
-
     name = text.strip().lower()
     if name not in SURFACES:
-        raise _base().UsageError(f"unknown surface {text!r} (choose from {', '.join(SURFACES)})")
+        raise UsageError(f"unknown surface {text!r} (choose from {', '.join(SURFACES)})")
     return name
 
 
@@ -43,16 +41,12 @@ def _point(text):
     except ValueError:
         values = ()
     if len(values) != 2 or not all(math.isfinite(value) for value in values):
-        raise _base().UsageError(f"--start must be two numbers x,y like 1,1.5; got {text!r}")
+        raise UsageError(f"--start must be two numbers x,y like 1,1.5; got {text!r}")
     return values
 
 
-def add_trajectories_command(subparsers):
+def add_command(subparsers):
     """Declare `tinygrad-opt trajectories` and its options on `subparsers`; returns the parser."""
-    from .rules import RULE_NAMES
-    from .surfaces import SURFACES
-
-    base = _base()
     parser = subparsers.add_parser(
         "trajectories", help="draw the optimizers' paths on a 2-D test surface",
         description="Run each optimizer from the same start on a 2-D surface with known minima and draw "
@@ -60,13 +54,13 @@ def add_trajectories_command(subparsers):
                     '(pip install "tinygrad_opt[plot]").')
     parser.add_argument("--surface", type=_surface_name, default=DEFAULT_SURFACE, metavar="NAME",
                         help=f"one of {', '.join(SURFACES)} (default: {DEFAULT_SURFACE})")
-    parser.add_argument("--optimizers", type=functools.partial(base.optimizer_list, choices=RULE_NAMES),
+    parser.add_argument("--optimizers", type=functools.partial(optimizer_list, choices=RULE_NAMES),
                         default=RULE_NAMES, metavar="NAMES",
                         help=f"comma-separated, from {', '.join(RULE_NAMES)} (default: all)")
-    parser.add_argument("--steps", type=base.positive_int("--steps"), default=DEFAULT_STEPS, metavar="N",
+    parser.add_argument("--steps", type=positive_int("--steps"), default=DEFAULT_STEPS, metavar="N",
                         help=f"steps per optimizer (default: {DEFAULT_STEPS})")
-    parser.add_argument("--lr", type=functools.partial(base.learning_rate_map, choices=RULE_NAMES,
-                                                    example="adam=0.05,sgd=0.01"), default={}, metavar="RATES",
+    parser.add_argument("--lr", type=functools.partial(learning_rate_map, choices=RULE_NAMES,
+                                               example="adam=0.05,sgd=0.01"), default={}, metavar="RATES",
                         help="learning rates like adam=0.05,sgd=0.01, or one number for all "
                              "(default: the surface's own, tuned per rule)")
     parser.add_argument("--start", type=_point, default=None, metavar="X,Y",
@@ -74,31 +68,20 @@ def add_trajectories_command(subparsers):
     parser.add_argument("--out", default=None, metavar="FILE",
                         help="the contour plot (default: SURFACE.png)")
     parser.add_argument("--gif", default=None, metavar="FILE", help="also write an animated GIF here")
-    parser.set_defaults(handler=run_trajectories)
+    parser.set_defaults(handler=run)
     return parser
 
 
 def _check_image(path, option, suffixes):
-    path = _base().check_writable_file(path, option)
+    path = check_writable_file(path, option)
     if path.suffix.lower() not in suffixes:
-        raise _base().UsageError(f"{option} {str(path)!r}: expected a file ending in {', '.join(suffixes)}")
+        raise UsageError(f"{option} {str(path)!r}: expected a file ending in {', '.join(suffixes)}")
     return path
 
 
-def run_trajectories(args):
+def run(args):
     """Check the arguments, run `trajectories`, print a line per optimizer, write the pictures."""
-    base = _base()
-    from .plot import _matplotlib, animate_trajectories, plot_trajectories
-    from .surfaces import make_surface
-    from .trajectories import trajectories
-
-    rates = dict(args.lr)
-    everyone = rates.pop("*", None)
-    unused = sorted(set(rates) - set(args.optimizers))
-    if unused:
-        raise base.UsageError(f"--lr sets {', '.join(unused)}, which --optimizers does not run "
-                              f"({', '.join(args.optimizers)})")
-    lr = everyone if everyone is not None else rates
+    lr = rates_for(args.lr, args.optimizers)
     out = _check_image(args.out if args.out is not None else f"{args.surface}.png", "--out", IMAGE_SUFFIXES)
     gif = _check_image(args.gif, "--gif", (".gif",)) if args.gif is not None else None
     surface = make_surface(args.surface)
@@ -106,7 +89,7 @@ def run_trajectories(args):
     try:
         _matplotlib()
     except ImportError as error:
-        raise base.CommandError(str(error)) from None
+        raise CommandError(str(error)) from None
 
     result = trajectories(surface, args.optimizers, steps=args.steps, start=start, lr=lr)
     print(f"{surface.name}: {args.steps} steps from ({start[0]:g}, {start[1]:g})")
@@ -123,8 +106,6 @@ def run_trajectories(args):
 
 
 def _summary(result, surface):
-    import numpy as np
-
     for run in result.values():
         head = f"  {run.label:<9} lr {run.lr:<8g}"
         if run.diverged:
