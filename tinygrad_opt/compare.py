@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from . import nn, optim
+from .files import atomic_write
 from .data import (DataLoader, load_digits, load_mnist, make_blobs, make_circles, make_moons,
                    make_spirals, make_xor, standardize, train_test_split)
 from .random import manual_seed
@@ -210,7 +211,8 @@ def _number(value, width):
 def write_histories(results, path, config=None):
     """Write `{"config": ..., "results": {name: {lr, final_train_loss, ..., history}}}` as JSON."""
     document = {"config": dict(config or {}), "results": {r.optimizer: r.to_dict() for r in results}}
-    Path(path).write_text(json.dumps(document, indent=2) + "\n")
+    with atomic_write(path) as file:
+        file.write((json.dumps(document, indent=2) + "\n").encode("utf-8"))
 
 
 def plot_comparison(results, path, title=None):
@@ -236,4 +238,5 @@ def plot_comparison(results, path, title=None):
     accuracy_axes.legend(loc="lower right")
     if title:
         figure.suptitle(title)
-    figure.savefig(path, dpi=110)
+    with atomic_write(path) as file:
+        figure.savefig(file, format=Path(path).suffix[1:] or None, dpi=110)

@@ -16,18 +16,18 @@ dict subclasses other than OrderedDict as plain dicts. Anything else — object 
 functions, keys that are not str or int — is refused at save with a TypeError naming the type
 and where it sits (`obj['state'][0]['step']`), and no file is written.
 
-Writes are atomic: the file is written to a temporary file in the same directory, flushed to
-disk, and renamed over `path` in one step, so a crash or error mid-save leaves the previous
-checkpoint intact. The file is written at exactly `path` (no `.npz` is appended).
+Writes are atomic (`tinygrad_opt.files.atomic_write`): a crash or error mid-save leaves the
+previous checkpoint intact, and a symlink's target is written. The file is written at exactly
+`path` (no `.npz` is appended).
 """
 import json
 import os
-import tempfile
 import zipfile
 from collections import OrderedDict
 
 import numpy as np
 
+from .files import atomic_write
 from .tensor import Tensor
 
 FORMAT = "tinygrad_opt.checkpoint"
@@ -110,39 +110,8 @@ def save(obj, path):
     if hasattr(path, "write"):  # an open binary file: written as is, not atomically
         np.savez(path, **entries)
         return
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    descriptor, temporary = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                                             dir=directory)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            np.savez(file, **entries)
-            file.flush()
-            os.fsync(file.fileno())
-        mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o644
-        os.chmod(temporary, mode)  # mkstemp makes the file private (0600); keep the usual mode
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_directory(directory)
-
-
-def _fsync_directory(directory):
-    """Make the rename itself durable (POSIX); harmless where directories can't be opened."""
-    try:
-        descriptor = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
+    with atomic_write(path) as file:
+        np.savez(file, **entries)
 
 
 class _Decoder:

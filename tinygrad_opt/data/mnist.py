@@ -5,14 +5,13 @@ checksums pinned in `SHA256` before they are moved into place.
 """
 import gzip
 import hashlib
-import os
 from pathlib import Path
-import tempfile
 import urllib.request
 import zlib
 
 import numpy as np
 
+from ..files import atomic_write
 from ._checksum import ChecksumError
 
 MIRRORS = {
@@ -109,9 +108,9 @@ def read_idx(path):
 def download_file(url, destination, expected_sha256=None, opener=None):
     """Download `url` to `destination` atomically, verifying its SHA-256 when one is given.
 
-    The bytes go to a temporary file in the destination's folder, which replaces
-    `destination` (with `os.replace`) only once the download is complete and verified, so an
-    interrupted or bad download never leaves a partial file under the final name.
+    The bytes go through `tinygrad_opt.files.atomic_write`: `destination` is replaced only
+    once the download is complete and verified, so an interrupted or bad download never leaves
+    a partial file under the final name.
 
     Args:
         opener: called as `opener(url)`, returns a readable binary stream usable as a context
@@ -124,25 +123,17 @@ def download_file(url, destination, expected_sha256=None, opener=None):
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
     opener = opener or _open_url
-    handle, temp_name = tempfile.mkstemp(
-        prefix=f".{destination.name}.", suffix=".part", dir=destination.parent
-    )
-    try:
-        digest = hashlib.sha256()
-        with os.fdopen(handle, "wb") as temp_file, opener(url) as response:
-            while chunk := response.read(_DOWNLOAD_CHUNK_BYTES):
-                digest.update(chunk)
-                temp_file.write(chunk)
+    digest = hashlib.sha256()
+    with atomic_write(destination) as file, opener(url) as response:
+        while chunk := response.read(_DOWNLOAD_CHUNK_BYTES):
+            digest.update(chunk)
+            file.write(chunk)
         actual = digest.hexdigest()
         if expected_sha256 is not None and actual != expected_sha256.lower():
             raise ChecksumError(
                 f"checksum mismatch for {destination.name} downloaded from {url}: "
                 f"expected SHA-256 {expected_sha256}, got {actual}; the download was deleted"
             )
-        os.replace(temp_name, destination)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
     return destination
 
 

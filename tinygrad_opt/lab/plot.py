@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..files import atomic_write
+
 __all__ = ["plot_trajectories", "animate_trajectories", "plot_losses", "plot_rare_weight",
            "plot_step_sizes"]
 
@@ -39,7 +41,8 @@ def _save(figure, path, dpi):
     if path is not None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(path, dpi=dpi)
+        with atomic_write(path) as file:
+            figure.savefig(file, format=path.suffix[1:] or None, dpi=dpi)
     return figure
 
 

@@ -18,7 +18,8 @@ from .. import autograd
 from . import graph as graph_model
 from .dot import build_digraph
 from .graph import backward_steps, build, replay_backward
-from .save import atomic_write, render
+from ..files import atomic_write
+from .save import render
 from .text import array_text, escape, shape_text
 
 # One copy of the drawing per frame: refuse pages that would be absurdly large.
@@ -221,5 +222,6 @@ def backprop_html(root, path, params=None, *, gradient=None, max_elements=16, ra
         + "".join(frames)
         + f"<script>{SCRIPT}</script>\n</body>\n</html>\n")
     path = os.fspath(path)
-    atomic_write(path, page.encode("utf-8"))
+    with atomic_write(path) as file:
+        file.write(page.encode("utf-8"))
     return path

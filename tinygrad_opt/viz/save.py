@@ -4,9 +4,10 @@
 Graphviz's `dot` program, a system package separate from the `graphviz` Python package.
 """
 import os
-import tempfile
 
 import graphviz
+
+from ..files import atomic_write
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": None, ".gv": None}
 
@@ -28,25 +29,6 @@ def render(drawing, format, purpose=None):
         raise RuntimeError(f"{purpose}: Graphviz 'dot' failed: {stderr}") from error
 
 
-def atomic_write(path, data):
-    """Write bytes to `path` through a temporary file in the same folder, then rename it into
-    place, so a reader never sees half a file and a failure leaves no partial one."""
-    folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".",
-                                         suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; give the usual mode
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
-
 def save(drawing, path):
     """Save `drawing` (a graphviz.Digraph, e.g. from `draw_graph`) to `path`; return the path.
 
@@ -61,5 +43,6 @@ def save(drawing, path):
         raise TypeError(f"save expects a graphviz Digraph (from draw_graph), got {type(drawing).__name__}")
     format = FORMATS[extension]
     data = drawing.source.encode("utf-8") if format is None else render(drawing, format)
-    atomic_write(path, data)
+    with atomic_write(path) as file:
+        file.write(data)
     return path
