@@ -5,7 +5,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -17,7 +16,6 @@ def run_example(out, **env):
 
 
 def test_draw_graph_example_writes_the_files_it_prints(tmp_path):
-    pytest.importorskip("tinygrad_opt.nn")
     out = tmp_path / "drawings"
     result = run_example(out)
     assert result.returncode == 0, result.stderr
@@ -37,7 +35,6 @@ def test_draw_graph_example_writes_the_files_it_prints(tmp_path):
 
 
 def test_draw_graph_example_without_dot_writes_the_sources(tmp_path):
-    pytest.importorskip("tinygrad_opt.nn")
     out = tmp_path / "drawings"
     result = run_example(out, PATH=str(tmp_path / "empty-bin"))  # no `dot` on this PATH
     assert result.returncode == 0, result.stderr

@@ -1,6 +1,6 @@
 """Data sets and data handling: bundled digits, MNIST/Fashion-MNIST loaders, synthetic
 classification and regression problems, train/test splitting, standardization and DataLoader."""
-from ._checksum import ChecksumError
+from .common import ChecksumError
 from .digits import load_digits
 from .loader import DataLoader
 from .mnist import download_file, load_mnist, read_idx

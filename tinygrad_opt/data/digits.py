@@ -24,7 +24,7 @@ import zipfile
 
 import numpy as np
 
-from ._checksum import ChecksumError, sha256_hex
+from .common import ChecksumError, sha256_hex
 
 DIGITS_RESOURCE = files(__package__).joinpath("digits.npz")
 

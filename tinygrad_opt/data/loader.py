@@ -1,10 +1,7 @@
 """Mini-batch iteration over in-memory data, yielding Tensors."""
-import numbers
-
 import numpy as np
 
-from ._arrays import check_same_length, to_numpy
-from ._rng import generator_for
+from .common import check_positive_int, check_same_length, generator_for, to_numpy
 
 
 class DataLoader:
@@ -24,13 +21,12 @@ class DataLoader:
     """
 
     def __init__(self, X, y, batch_size=32, shuffle=False, drop_last=False, seed=None):
-        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size <= 0:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        batch_size = check_positive_int("batch_size", batch_size)
         inputs, targets = to_numpy(X), to_numpy(y)
         check_same_length(inputs, targets)
         self.inputs = _canonical_dtype(inputs)
         self.targets = _canonical_dtype(targets)
-        self.batch_size = int(batch_size)
+        self.batch_size = batch_size
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self._own_generator = None if seed is None else generator_for(seed)

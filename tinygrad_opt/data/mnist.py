@@ -12,7 +12,7 @@ import zlib
 import numpy as np
 
 from ..files import atomic_write
-from ._checksum import ChecksumError
+from .common import ChecksumError
 
 MIRRORS = {
     "mnist": "https://ossci-datasets.s3.amazonaws.com/mnist/",

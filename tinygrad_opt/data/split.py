@@ -4,8 +4,7 @@ import numbers
 
 import numpy as np
 
-from ._arrays import check_same_length, to_numpy
-from ._rng import generator_for
+from .common import check_same_length, generator_for, to_numpy
 
 
 def train_test_split(X, y, test_size=0.25, seed=None, stratify=False):

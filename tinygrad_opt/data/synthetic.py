@@ -11,8 +11,7 @@ import operator
 
 import numpy as np
 
-from ._checks import check_non_negative, check_positive_int
-from ._rng import generator_for
+from .common import check_non_negative, check_positive_int, generator_for
 
 
 def _split_evenly(total: int, parts: int) -> np.ndarray:
