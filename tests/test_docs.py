@@ -217,18 +217,7 @@ def test_the_printed_compare_output_agrees_with_the_committed_results():
 
 
 # ----------------------------------------------------------------------------- the site
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    pytest.importorskip("mkdocs", reason="the docs build needs the dev extra: pip install -e '.[dev]'")
-    site_dir = tmp_path_factory.mktemp("site")
-    process = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(ROOT / "mkdocs.yml"),
-         "--site-dir", str(site_dir)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert process.returncode == 0, f"mkdocs build --strict failed:\n{process.stdout}\n{process.stderr}"
-    return site_dir
-
-
+# The `site` fixture (mkdocs build --strict, once per session) is in conftest.py.
 def test_mkdocs_build_strict(site):
     assert (site / "index.html").is_file()
     assert (site / "optimizers" / "adam" / "index.html").is_file()
@@ -267,3 +256,39 @@ def test_the_api_reference_documents_every_public_name(site):
     missing = [f"{module}.{name}" for module, name in public_names()
                if not any(f'id="{anchor}"' in html for anchor in documented_as(module, name))]
     assert not missing, f"the API reference has no entry for: {missing}"
+
+
+# ----------------------------------------------------------------------------- offline
+EXTERNAL_ASSET = re.compile(r"<(?:script|link|img|iframe)\b[^>]*?(?:src|href)=\"(?P<url>(?:https?:)?//[^\"]+)\"")
+
+
+def test_the_site_loads_nothing_from_another_host(site):
+    # Scripts, stylesheets and images all come from the site itself, so it works offline
+    # (links to other sites in the text are fine: they load nothing).
+    found = [f"{page.relative_to(site)}: {m.group('url')}" for page in sorted(site.rglob("*.html"))
+             for m in EXTERNAL_ASSET.finditer(page.read_text(encoding="utf-8"))]
+    assert not found, "pages load files from other hosts:\n" + "\n".join(found[:20])
+
+
+def test_the_vendored_katex_is_complete():
+    # Every font the stylesheet names is shipped, and the licence travels with it.
+    katex = DOCS / "assets" / "katex"
+    css = (katex / "katex.min.css").read_text(encoding="utf-8")
+    fonts = re.findall(r"url\(([^)]+)\)", css)
+    assert fonts and all(f.endswith(".woff2") for f in fonts), "katex.min.css names fonts other than woff2"
+    missing = [f for f in fonts if not (katex / f).is_file()]
+    assert not missing, f"katex.min.css names fonts that are not in docs/assets/katex: {missing}"
+    assert "MIT" in (katex / "LICENSE").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("page", ["optimizers/index.md", "optimizers/sgd.md", "optimizers/momentum.md",
+                                  "optimizers/adagrad.md", "optimizers/rmsprop.md", "optimizers/adam.md",
+                                  "autograd.md"])
+def test_formulas_are_maths_not_code(page):
+    # The update rules are written in TeX ($…$, $$…$$) for KaTeX; an indented block of
+    # pseudo-formulas (θ ← θ − η·g) would render as code.
+    source = FENCE.sub("", (DOCS / page).read_text(encoding="utf-8"))
+    assert re.search(r"\$[^$\n]+\$", source), f"{page} has no formula"
+    pseudo = [line for line in source.splitlines()
+              if line.startswith("    ") and not line.lstrip().startswith(("-", "*", "|")) and re.search("[←θη∇Σ√]", line)]
+    assert not pseudo, f"{page} still writes formulas as indented code:\n" + "\n".join(pseudo)
