@@ -400,11 +400,9 @@ def test_repr_is_pytorchs():
 
 @pytest.mark.parametrize("rule, options", RULES_WITH_OPTIONS + [(optim.SGD, dict(lr=0.1, momentum=0.9, maximize=True)),
                                                                 (optim.Adam, dict(maximize=True))])
-def test_large_parameters_are_updated_block_by_block_to_the_same_bits(rule, options):
-    # 300×300 = 90,000 numbers > one block of 65,536: C-ordered arrays are cut into flat blocks,
-    # a Fortran-ordered gradient forces the whole-array path. Both must give identical bits.
-    from tinygrad_opt.optim.optimizer import BLOCK
-    assert 300 * 300 > BLOCK
+def test_large_parameters_give_the_same_bits_whichever_path_updates_them(rule, options):
+    # A C-ordered gradient takes the fused kernel when numba is there, a Fortran-ordered one
+    # always the plain body (kernels walk flat C-ordered arrays): both must give identical bits.
     rng = np.random.default_rng(1)
     start = rng.standard_normal((300, 300)).astype(np.float32)
     grads = [rng.standard_normal((300, 300)).astype(np.float32) for _ in range(3)]
@@ -419,3 +417,70 @@ def test_large_parameters_are_updated_block_by_block_to_the_same_bits(rule, opti
     assert np.array_equal(blocked.data, whole.data)
     for name, value in blocked_optimizer.state[blocked].items():
         assert np.array_equal(value, whole_optimizer.state[whole][name]), name
+
+
+# ----------------------------------------------------------------- read-only parameters
+def snapshot(optimizer, params):
+    return ([p.data.copy() for p in params],
+            [{name: (value.copy() if isinstance(value, np.ndarray) else value)
+              for name, value in optimizer.state.get(p, {}).items()} for p in params])
+
+
+@pytest.mark.parametrize("how", ["writeable=False", "memmap mode r"])
+@pytest.mark.parametrize("rule, options", RULES_WITH_OPTIONS + [(optim.SGD, dict(lr=0.1)), (optim.RMSProp, dict())])
+def test_a_read_only_parameter_is_refused_before_anything_changes(rule, options, how, tmp_path):
+    # The read-only parameter comes last, after one that could be updated: nothing may move.
+    first, frozen = param((1.0, -2.0)), param((3.0, 4.0))
+    frozen.name = "frozen_weight"
+    optimizer = rule([first, frozen], **options)
+    fake_step(optimizer, [first, frozen])
+    if how == "writeable=False":
+        frozen.data.flags.writeable = False
+    else:
+        path = tmp_path / "weights.npy"
+        np.save(path, frozen.data)
+        frozen.data = np.load(path, mmap_mode="r")
+    params_before, state_before = snapshot(optimizer, [first, frozen])
+    versions = [first._version, frozen._version]
+    for p in (first, frozen):
+        p.grad = tg.Tensor([0.5, -0.25], dtype=np.float64)
+
+    with pytest.raises(ValueError, match=r"parameter 1 \('frozen_weight'\) of group 0 is read-only .* "
+                                         "nothing was changed"):
+        optimizer.step()
+    params_after, state_after = snapshot(optimizer, [first, frozen])
+    for before, after in zip(params_before, params_after):
+        np.testing.assert_array_equal(after, before)
+    for before, after in zip(state_before, state_after):
+        assert before.keys() == after.keys()
+        for name in before:
+            np.testing.assert_array_equal(after[name], before[name], err_msg=name)
+    assert [first._version, frozen._version] == versions
+
+
+def test_a_read_only_parameter_without_a_gradient_is_no_obstacle():
+    moving, frozen = param(), param((3.0, 4.0))
+    frozen.data.flags.writeable = False
+    optimizer = optim.Adam([moving, frozen], lr=0.1)
+    moving.grad = tg.Tensor([1.0, 1.0], dtype=np.float64)
+    optimizer.step()                            # frozen has no gradient: it is skipped, not checked
+    np.testing.assert_allclose(moving.data, [0.9, -2.1])
+
+
+# ----------------------------------------------------------------- the two paths
+@pytest.mark.parametrize("rule", RULES)
+def test_every_rule_of_the_package_has_a_fused_update(rule):
+    assert optim.kernels.fused_update_for(rule) is not None
+
+
+def test_a_subclass_with_its_own_body_never_takes_the_parents_kernel():
+    class SignSGD(optim.SGD):
+        def _update(self, p, g, state, group):
+            p -= group["lr"] * np.sign(g)
+
+    assert optim.kernels.fused_update_for(SignSGD) is None
+    p = param((1.0, -2.0))
+    optimizer = SignSGD([p], lr=0.5)
+    p.grad = tg.Tensor([3.0, -0.01], dtype=np.float64)
+    optimizer.step()
+    np.testing.assert_array_equal(p.data, [0.5, -1.5])

@@ -1,4 +1,4 @@
-"""The fused numba kernels give the same bits as the numpy forms, for every rule and option.
+"""The fused numba kernels give the same bits as the rules' plain bodies, for every rule and option.
 
 Both paths run the same 12 steps from the same parameters and gradients; parameters and every
 state buffer must be equal to the last bit (np.array_equal), in float32 and float64, for small
@@ -17,6 +17,7 @@ CONFIGS = [
     ("sgd-momentum", optim.SGD, dict(lr=0.1, momentum=0.9)),
     ("sgd-dampening-wd", optim.SGD, dict(lr=0.1, momentum=0.8, dampening=0.3, weight_decay=0.01)),
     ("sgd-nesterov-maximize", optim.SGD, dict(lr=0.05, momentum=0.9, nesterov=True, maximize=True)),
+    ("sgd-wd-maximize", optim.SGD, dict(lr=0.05, weight_decay=0.1, maximize=True)),
     ("momentum", optim.Momentum, dict(lr=0.05)),
     ("momentum-nesterov-wd", optim.Momentum, dict(lr=0.05, nesterov=True, weight_decay=0.1)),
     ("momentum-maximize", optim.Momentum, dict(lr=0.05, maximize=True)),
@@ -30,6 +31,7 @@ CONFIGS = [
     ("adam", optim.Adam, dict(lr=0.01)),
     ("adam-amsgrad-wd", optim.Adam, dict(lr=0.01, amsgrad=True, weight_decay=0.1)),
     ("adam-small-beta1-maximize", optim.Adam, dict(lr=0.01, betas=(0.3, 0.9), maximize=True)),
+    ("adam-decoupled", optim.Adam, dict(lr=0.01, weight_decay=0.2, decoupled_weight_decay=True, maximize=True)),
     ("adamw", optim.AdamW, dict(lr=0.01)),
     ("adamw-amsgrad", optim.AdamW, dict(lr=0.01, amsgrad=True, weight_decay=0.5)),
 ]

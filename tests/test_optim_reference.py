@@ -97,7 +97,7 @@ BACKENDS = ["numpy"] + (["numba"] if importlib.util.find_spec("numba") else [])
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("name", NAMES)
 def test_matches_pytorch_fixture(name, backend, problem):
-    """Both update paths: the numpy forms and (when numba is installed) the fused kernels."""
+    """Both update paths: the plain bodies and (when numba is installed) the fused kernels."""
     config, reference = load_fixture(name)
     kernels.use_kernels(backend)
     try:

@@ -1,8 +1,7 @@
 """AdaGrad: each parameter gets its own learning rate, shrinking with its squared gradients."""
 import numpy as np
 
-from . import kernels
-from .optimizer import Optimizer, blocks, check_nonnegative
+from .optimizer import Optimizer, check_nonnegative
 
 
 class AdaGrad(Optimizer):
@@ -15,10 +14,8 @@ class AdaGrad(Optimizer):
 
     PyTorch (and this class), ε *outside* the root, default ε = 1e-10:
 
-        g ← −g                              if maximize
-        g ← g + λ·θ                         if weight_decay λ ≠ 0
         η_t     = η / (1 + (t − 1)·lr_decay)
-        G_t     = G_{t−1} + g_t ⊙ g_t       (G_0 = initial_accumulator_value)
+        G_t     = G_{t−1} + g_t ⊙ g_t       (G_0 = initial_accumulator_value; state `sum`)
         θ_{t+1} = θ_t − η_t · g_t / (√G_t + ε)
 
     The two agree when ε = 0. With ε > 0 they differ most where G is tiny: for a first
@@ -36,6 +33,8 @@ class AdaGrad(Optimizer):
     parameters (PyTorch uses the constructor's value for every group).
     """
 
+    step_size_formula = "η_t / (√G + ε)"
+
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
                  eps=1e-10, *, maximize=False):
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
@@ -51,30 +50,16 @@ class AdaGrad(Optimizer):
     def _init_state(self, param, group):
         return {"step": 0, "sum": np.full_like(param, group["initial_accumulator_value"])}
 
-    def _update(self, param, grad, state, group):
-        lr, lr_decay, eps = float(group["lr"]), float(group["lr_decay"]), float(group["eps"])
-        wd, maximize = float(group["weight_decay"]), group["maximize"]
+    def _update(self, p, g, state, group):
+        t, G, eps = state["step"], state["sum"], group["eps"]
+        lr_t = group["lr"] / (1 + (t - 1) * group["lr_decay"])      # η_t = η / (1 + (t − 1)·lr_decay)
+        G += g * g                                                  # G_t = G_{t−1} + g_t²
+        p -= lr_t * g / (np.sqrt(G) + eps)                          # θ ← θ − η_t·g_t / (√G_t + ε)
 
-        state["step"] += 1
-        t = state["step"]
-        lr_t = lr / (1 + (t - 1) * lr_decay)                        # η_t = η / (1 + (t−1)·decay)
-        kernel = kernels.kernel_for("adagrad", param, grad, state["sum"])
-        if kernel is not None:
-            flags = (maximize and kernels.MAXIMIZE) | (wd != 0 and kernels.WEIGHT_DECAY)
-            kernel(param, grad, state["sum"], kernels.constants(param.dtype, lr_t, wd, eps), flags)
-            return
-        work, denom = self._scratch(param, 2)
-        for p, grad, G, work, denom in blocks(param, grad, state["sum"], work, denom):
-            g = grad
-            if maximize:
-                g = np.negative(grad, out=work)                     # g ← −g
-            if wd != 0:
-                g = np.add(g, np.multiply(p, wd, out=denom), out=work)  # g ← g + λ·θ
-
-            G += np.multiply(g, g, out=denom)                       # G_t = G_{t−1} + g²
-            std = np.sqrt(G, out=denom)
-            std += eps                                              # √G_t + ε
-            p -= np.divide(np.multiply(g, lr_t, out=work), std, out=work)  # θ ← θ − η_t·g / (√G_t + ε)
+    def effective_step_size(self, state, group):
+        """η_t / (√G_t + ε) per element, η_t = η / (1 + (t − 1)·lr_decay), G = `sum`."""
+        lr_t = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        return lr_t / (np.sqrt(state["sum"]) + group["eps"])
 
 
 Adagrad = AdaGrad

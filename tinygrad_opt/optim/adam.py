@@ -1,9 +1,7 @@
 """Adam (RMSProp + Momentum) and AdamW (Adam with decoupled weight decay)."""
 import numpy as np
 
-from . import kernels
-from .optimizer import Optimizer, blocks, check_nonnegative
-from .rmsprop import _lerp
+from .optimizer import Optimizer, check_nonnegative, lerp_
 
 
 class Adam(Optimizer):
@@ -17,10 +15,11 @@ class Adam(Optimizer):
         v̂_t = v_t / (1 − β2^t)                        otherwise pull the first steps towards 0)
         θ_{t+1} = θ_t − η · m̂_t / (√v̂_t + ε)
 
-    PyTorch evaluates it in this order, which this class follows so the rounding agrees:
+    PyTorch evaluates it in this order, which this class follows so the rounding agrees
+    (g after the shared opening of `Optimizer`: −g if maximize, + λ·θ if weight_decay λ ≠ 0
+    — the L2 penalty; AdamW decays θ itself instead):
 
-        g ← −g                   if maximize
-        g ← g + λ·θ              if weight_decay λ ≠ 0 (L2 penalty; AdamW decays θ instead)
+        θ_t ← θ_t · (1 − η·λ)                        if decoupled_weight_decay (AdamW)
         m_t = lerp(m_{t−1}, g_t, 1 − β1)              (= β1·m + (1 − β1)·g)
         v_t = β2 · v_{t−1} + (1 − β2) · g_t · g_t
         v_t^max = max(v_{t−1}^max, v_t)   and v_t^max replaces v_t below, if amsgrad
@@ -32,6 +31,8 @@ class Adam(Optimizer):
     `exp_avg_sq`, and `max_exp_avg_sq` (amsgrad). With `decoupled_weight_decay=True` it is
     `AdamW`.
     """
+
+    step_size_formula = "η/(1−β₁ᵗ) / (√(v/(1−β₂ᵗ)) + ε)"
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  maximize=False, decoupled_weight_decay=False):
@@ -54,50 +55,27 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = np.zeros_like(param)
         return state
 
-    def _update(self, param, grad, state, group):
-        lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
-        beta1, beta2 = (float(b) for b in group["betas"])
-        amsgrad, maximize, decoupled = group["amsgrad"], group["maximize"], group["decoupled_weight_decay"]
+    def _update(self, p, g, state, group):
+        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+        if group["decoupled_weight_decay"]:
+            p *= 1 - lr * wd                                        # θ ← θ·(1 − η·λ)   (AdamW)
+        lerp_(m, g, 1 - beta1)                                      # m_t = β1·m_{t−1} + (1 − β1)·g_t
+        v *= beta2
+        v += (1 - beta2) * g * g                                    # v_t = β2·v_{t−1} + (1 − β2)·g_t²
+        if group["amsgrad"]:
+            v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])  # v_t^max
+        step_size = lr / (1 - beta1 ** t)                           # η / (1 − β1^t)
+        denom = np.sqrt(v) / (1 - beta2 ** t) ** 0.5 + eps          # √v̂_t + ε = √v_t / √(1 − β2^t) + ε
+        p -= step_size * m / denom                                  # θ ← θ − η·m̂_t / (√v̂_t + ε)
 
-        state["step"] += 1
+    def effective_step_size(self, state, group):
+        """η/(1 − β1^t) / (√v̂_t + ε) per element (it multiplies m_t); v = `exp_avg_sq`
+        (`max_exp_avg_sq` with amsgrad)."""
+        beta1, beta2 = group["betas"]
         t = state["step"]
-        bias_correction1 = 1 - beta1 ** t                           # 1 − β1^t
-        bias_correction2 = 1 - beta2 ** t                           # 1 − β2^t
-        step_size = lr / bias_correction1                           # η / (1 − β1^t)
-        bias_correction2_sqrt = bias_correction2 ** 0.5             # √(1 − β2^t)
-        kernel = kernels.kernel_for("adam", param, grad, state["exp_avg"], state["exp_avg_sq"],
-                                    *([state["max_exp_avg_sq"]] if amsgrad else []))
-        if kernel is not None:
-            flags = (maximize and kernels.MAXIMIZE) | (wd != 0 and kernels.WEIGHT_DECAY) | (
-                decoupled and kernels.DECOUPLED) | (amsgrad and kernels.AMSGRAD) | (
-                abs(1 - beta1) < 0.5 and kernels.LERP_SMALL)
-            kernel(param, grad, state["exp_avg"], state["exp_avg_sq"],
-                   state["max_exp_avg_sq"] if amsgrad else state["exp_avg_sq"],
-                   kernels.constants(param.dtype, 1 - beta1, 1 - (1 - beta1), beta2, 1 - beta2, step_size,
-                                     bias_correction2_sqrt, eps, wd, 1 - lr * wd), flags)
-            return
-        work, denom = self._scratch(param, 2)
-        for p, grad, m, v, v_max, work, denom in blocks(param, grad, state["exp_avg"], state["exp_avg_sq"],
-                                                        state.get("max_exp_avg_sq"), work, denom):
-            g = grad
-            if maximize:
-                g = np.negative(grad, out=work)                     # g ← −g
-            if wd != 0:
-                if decoupled:
-                    p *= 1 - lr * wd                                # θ ← θ·(1 − ηλ)   (AdamW)
-                else:
-                    g = np.add(g, np.multiply(p, wd, out=denom), out=work)  # g ← g + λ·θ
-
-            _lerp(m, g, 1 - beta1, denom)                           # m_t = β1·m + (1−β1)·g
-            v *= beta2
-            v += np.multiply(np.multiply(g, 1 - beta2, out=denom), g, out=denom)  # v_t = β2·v + (1−β2)·g²
-            if amsgrad:
-                v = np.maximum(v_max, v, out=v_max)                 # v_t^max = max(v_{t−1}^max, v_t)
-
-            np.sqrt(v, out=denom)
-            denom /= bias_correction2_sqrt
-            denom += eps                                            # √v̂_t + ε
-            p -= np.divide(np.multiply(m, step_size, out=work), denom, out=work)  # θ ← θ − η·m̂_t/(√v̂_t + ε)
+        v = state["max_exp_avg_sq"] if group["amsgrad"] else state["exp_avg_sq"]
+        return (group["lr"] / (1 - beta1 ** t)) / (np.sqrt(v) / (1 - beta2 ** t) ** 0.5 + group["eps"])
 
 
 class AdamW(Adam):

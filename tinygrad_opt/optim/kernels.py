@@ -1,15 +1,22 @@
 """Fused update kernels: each rule's whole update in one pass over memory (optional, numba).
 
-The numpy form of a rule makes one pass over the arrays per line of its formula (Adam: about
-ten), so for large parameters the time goes into streaming memory, and for small ones into
-the per-call overhead of each numpy operation. A kernel here performs, element by element,
-*exactly* the operations of the numpy form in the same order and the same precision (every
+The plain numpy body of a rule makes one pass over the arrays per line of its formula (Adam:
+about ten), so for large parameters the time goes into streaming memory, and for small ones
+into the per-call overhead of each numpy operation. A kernel here performs, element by
+element, *exactly* the operations of the body in the same order and the same precision (every
 constant is passed in the array's dtype, no fused multiply-add), so its results are
-bit-identical to the numpy path; large arrays are split across CPU cores.
+bit-identical to the plain body; large arrays are split across CPU cores.
+
+Everything about the fast path lives in this module: `Optimizer.step()` asks
+`fused_update_for(rule)` once, and calls the answer (when there is one) with a parameter, its
+gradient, its state (t already advanced) and its group's hyperparameters; the fused update
+reads them, packs the options into flags and the scalars into one array, and runs the
+kernel, or returns False when no kernel applies (the step then runs the plain body). The rule
+files know nothing of it.
 
 The kernels need numba (`pip install "tinygrad_opt[fast]"`). Without it, or with
 `TINYGRAD_OPT_KERNELS=numpy` in the environment, or after `use_kernels("numpy")`, every rule
-runs its numpy form, which is always available and always tested.
+runs its plain numpy body, which is always available and always tested.
 """
 import os
 import threading
@@ -43,8 +50,20 @@ def backend():
     return "numba" if _mode != "numpy" and _load() else "numpy"
 
 
+def fused_update_for(rule):
+    """The fused update of an optimizer class, or None (the class's own body then always runs).
+
+    Found by the class that defines the body (`_update`), so `AdamW` uses Adam's, and a
+    subclass that writes its own body never gets a kernel that would skip it.
+    """
+    owner = next((cls for cls in rule.__mro__ if "_update" in vars(cls)), None)
+    if owner is None:
+        return None
+    return _FUSED.get(f"{owner.__module__}.{owner.__qualname__}")
+
+
 def kernel_for(name, *arrays):
-    """The compiled kernel `name` suited to these arrays, or None to use the numpy form.
+    """The compiled kernel `name` suited to these arrays, or None to use the plain body.
 
     Kernels apply when every array is C-contiguous float32/float64 of one dtype (anything else
     falls back to numpy); they walk the arrays as flat sequences of numbers.
@@ -91,7 +110,7 @@ def constants(dtype, *values):
     """The rule's scalars as one array of the parameters' dtype (reused while they repeat).
 
     Casting each Python float to the dtype here is what numpy does to a Python scalar in
-    `array * scalar`, so the kernels compute with the same constants as the numpy forms.
+    `array * scalar`, so the kernels compute with the same constants as the plain bodies.
     """
     key = (dtype, values)
     last = _last_constants.get(len(values))
@@ -106,7 +125,7 @@ def constants(dtype, *values):
 # The kernels. Each walks its C-contiguous arrays as flat views (`ravel`). Scalars arrive in
 # `c`, an array of the parameters' dtype; the loops use no literal constants (a Python literal
 # would make numba compute in float64). The flags select the options exactly as the `if`s of
-# the numpy forms do.
+# the plain bodies do.
 
 def _sgd(p, g, buf, c, flags):
     lr, wd, mu, one_minus_dampening = c[0], c[1], c[2], c[3]
@@ -166,7 +185,7 @@ def _direction(g, p, wd, maximize, has_wd):
 
 
 def _lerp(start, end, weight, complement, small_weight):
-    """PyTorch's lerp as `rmsprop._lerp` evaluates it (`complement` is the dtype's 1 − weight)."""
+    """PyTorch's lerp as `optimizer.lerp_` evaluates it (`complement` is the dtype's 1 − weight)."""
     if small_weight:
         return start + (end - start) * weight
     return end - (end - start) * complement
@@ -225,6 +244,92 @@ def _adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, c, flags):
             v = v_max
         denom = np.sqrt(v) / bias_correction2_sqrt + eps               # √v̂_t + ε
         p[i] = pi - (m * step_size) / denom            # θ ← θ − η·m̂_t / (√v̂_t + ε)
+
+
+# ---------------------------------------------------------------------------------------------
+# The fused updates `Optimizer.step()` calls. Each computes the rule's scalars exactly as its
+# body does (Python floats, then cast once to the arrays' dtype) and returns whether it ran.
+
+def _flags(group):
+    return (group["maximize"] and MAXIMIZE) | (group["weight_decay"] != 0 and WEIGHT_DECAY)
+
+
+def _sgd_update(p, grad, state, group):
+    lr, mu, dampening = group["lr"], group["momentum"], group["dampening"]
+    buf = state.get("momentum_buffer")
+    kernel = kernel_for("sgd", p, grad, *([buf] if mu != 0 and buf is not None else []))
+    if kernel is None:
+        return False
+    first = mu != 0 and buf is None
+    if first:
+        buf = state["momentum_buffer"] = np.empty_like(p)
+    flags = _flags(group) | (mu != 0 and MOMENTUM) | (first and FIRST_STEP) | (
+        dampening != 0 and DAMPENED) | (group["nesterov"] and NESTEROV)
+    kernel(p, grad, buf if mu != 0 else grad,
+           constants(p.dtype, lr, group["weight_decay"], mu, 1 - dampening), int(flags))
+    return True
+
+
+def _momentum_update(p, grad, state, group):
+    kernel = kernel_for("momentum", p, grad, state["velocity"])
+    if kernel is None:
+        return False
+    flags = _flags(group) | (group["nesterov"] and NESTEROV)
+    kernel(p, grad, state["velocity"],
+           constants(p.dtype, group["lr"], group["momentum"], group["weight_decay"]), int(flags))
+    return True
+
+
+def _adagrad_update(p, grad, state, group):
+    kernel = kernel_for("adagrad", p, grad, state["sum"])
+    if kernel is None:
+        return False
+    clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])       # η_t
+    kernel(p, grad, state["sum"], constants(p.dtype, clr, group["weight_decay"], group["eps"]),
+           int(_flags(group)))
+    return True
+
+
+def _rmsprop_update(p, grad, state, group):
+    kernel = kernel_for("rmsprop", p, grad, state["square_avg"], *(
+        state[name] for name in ("grad_avg", "momentum_buffer") if name in state))
+    if kernel is None:
+        return False
+    alpha, mu = group["alpha"], group["momentum"]
+    flags = _flags(group) | (group["centered"] and CENTERED) | (mu > 0 and MOMENTUM) | (
+        abs(1 - alpha) < 0.5 and LERP_SMALL)
+    unused = state["square_avg"]  # stands in for a buffer this configuration doesn't have
+    kernel(p, grad, state["square_avg"], state.get("grad_avg", unused), state.get("momentum_buffer", unused),
+           constants(p.dtype, group["lr"], alpha, 1 - alpha, 1 - (1 - alpha), group["eps"], mu,
+                     group["weight_decay"]), int(flags))
+    return True
+
+
+def _adam_update(p, grad, state, group):
+    amsgrad = group["amsgrad"]
+    kernel = kernel_for("adam", p, grad, state["exp_avg"], state["exp_avg_sq"],
+                        *([state["max_exp_avg_sq"]] if amsgrad else []))
+    if kernel is None:
+        return False
+    lr, (beta1, beta2), t, wd = group["lr"], group["betas"], state["step"], group["weight_decay"]
+    step_size = lr / (1 - beta1 ** t)                                        # η / (1 − β1^t)
+    bias_correction2_sqrt = (1 - beta2 ** t) ** 0.5                         # √(1 − β2^t)
+    flags = _flags(group) | (group["decoupled_weight_decay"] and DECOUPLED) | (amsgrad and AMSGRAD) | (
+        abs(1 - beta1) < 0.5 and LERP_SMALL)
+    kernel(p, grad, state["exp_avg"], state["exp_avg_sq"], state["max_exp_avg_sq"] if amsgrad else state["exp_avg_sq"],
+           constants(p.dtype, 1 - beta1, 1 - (1 - beta1), beta2, 1 - beta2, step_size, bias_correction2_sqrt,
+                     group["eps"], wd, 1 - lr * wd), int(flags))
+    return True
+
+
+# The class whose body each fused update replaces (module and name, so nothing here imports a rule).
+_FUSED = {
+    "tinygrad_opt.optim.sgd.SGD": _sgd_update,
+    "tinygrad_opt.optim.momentum.Momentum": _momentum_update,
+    "tinygrad_opt.optim.adagrad.AdaGrad": _adagrad_update,
+    "tinygrad_opt.optim.rmsprop.RMSProp": _rmsprop_update,
+    "tinygrad_opt.optim.adam.Adam": _adam_update,
+}
 
 
 def _compile(numba):

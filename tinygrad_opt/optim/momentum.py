@@ -1,8 +1,7 @@
 """Momentum: the notes' form, a velocity that remembers an exponentially decaying sum of steps."""
 import numpy as np
 
-from . import kernels
-from .optimizer import Optimizer, blocks, check_nonnegative
+from .optimizer import Optimizer, check_nonnegative
 
 
 class Momentum(Optimizer):
@@ -20,15 +19,15 @@ class Momentum(Optimizer):
     the new η to the whole buffer (every past gradient is rescaled at once), the notes' form
     applies it only to the new gradient (past steps keep the η they were taken with).
 
-    Options, all as in PyTorch's SGD:
+    Options, all as in PyTorch's SGD (maximize and weight_decay in `Optimizer`'s shared opening):
 
-        g ← −g                  if maximize
-        g ← g + λ·θ             if weight_decay λ ≠ 0
-        θ ← θ − (γ·v_t + η·g_t) if nesterov (PyTorch's Nesterov form, η·b_t = v_t)
+        θ ← θ − (γ·v_t + η·g_t)  if nesterov (PyTorch's Nesterov form, η·b_t = v_t)
 
     `Momentum(params, lr=1e-2, momentum=0.9, weight_decay=0, nesterov=False, *,
     maximize=False)`; state per parameter: `velocity`.
     """
+
+    step_size_formula = "η"
 
     def __init__(self, params, lr=1e-2, momentum=0.9, weight_decay=0, nesterov=False, *, maximize=False):
         defaults = dict(lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov,
@@ -43,28 +42,16 @@ class Momentum(Optimizer):
     def _init_state(self, param, group):
         return {"velocity": np.zeros_like(param)}                   # v_0 = 0
 
-    def _update(self, param, grad, state, group):
-        lr, gamma, wd = float(group["lr"]), float(group["momentum"]), float(group["weight_decay"])
-        nesterov, maximize = group["nesterov"], group["maximize"]
-        kernel = kernels.kernel_for("momentum", param, grad, state["velocity"])
-        if kernel is not None:
-            flags = (maximize and kernels.MAXIMIZE) | (wd != 0 and kernels.WEIGHT_DECAY) | (
-                nesterov and kernels.NESTEROV)
-            kernel(param, grad, state["velocity"], kernels.constants(param.dtype, lr, gamma, wd), flags)
-            return
-        work, tmp = self._scratch(param, 2)
+    def _update(self, p, g, state, group):
+        lr, gamma = group["lr"], group["momentum"]
+        v = state["velocity"]
+        v *= gamma
+        v += lr * g                                                 # v_t = γ·v_{t−1} + η·g_t
+        if group["nesterov"]:
+            p -= gamma * v + lr * g                                 # θ ← θ − (γ·v_t + η·g_t)
+        else:
+            p -= v                                                  # θ ← θ − v_t
 
-        for p, grad, v, work, tmp in blocks(param, grad, state["velocity"], work, tmp):
-            g = grad
-            if maximize:
-                g = np.negative(grad, out=work)                     # g ← −g
-            if wd != 0:
-                g = np.add(g, np.multiply(p, wd, out=tmp), out=work)  # g ← g + λ·θ
-
-            f = np.multiply(g, lr, out=tmp)                         # f_t = η·g_t
-            v *= gamma
-            v += f                                                  # v_t = γ·v_{t−1} + η·g_t
-            if nesterov:
-                p -= np.add(np.multiply(v, gamma, out=work), f, out=work)  # θ ← θ − (γ·v_t + η·g_t)
-            else:
-                p -= v                                              # θ ← θ − v_t
+    def effective_step_size(self, state, group):
+        """η, on the new gradient (the velocity carries the rest: Δθ = −v_t = −(γ·v_{t−1} + η·g_t))."""
+        return group["lr"]

@@ -18,15 +18,25 @@ The semantics are PyTorch's `torch.optim.Optimizer`:
   with parameters numbered in group order — PyTorch's format. `load_state_dict()` checks the
   group count and sizes, and copies every array into a new array of its parameter's dtype.
 
-A subclass supplies three things: `_check(hyperparameters)` (validation with PyTorch's
-wording, run before anything changes), `_init_state(param, group)` (the buffers of one
-parameter) and `_update(param, grad, state, group)`, the rule itself on numpy arrays,
-written in place (`out=`) so `p.data` keeps its identity.
+A rule supplies four things: `_check(hyperparameters)` (validation with PyTorch's wording,
+run before anything changes), `_init_state(param, group)` (the buffers of one parameter,
+under PyTorch's names), `_update(param, g, state, group)` (its formula as one plain numpy
+body, changing `param` and the buffers in place so `p.data` keeps its identity) and
+`effective_step_size(state, group)` (the step it takes per unit of its direction, for the lab
+and the docs).
 
-Speed: every line of a rule is one numpy pass over the arrays. A rule runs its lines on
-`blocks()` of 64K numbers at a time, so the arrays a block touches (256 KB each in float32)
-stay in the CPU cache from one line to the next instead of streaming through memory on every
-pass; the result is the same to the last bit (each number sees the same operations).
+What every rule shares is done here, once, in PyTorch's order, before the body runs:
+
+    t ← t + 1                  when the rule counts its steps (`state["step"]`)
+    g ← −g                     if maximize
+    g ← g + λ·θ                if weight_decay λ ≠ 0: L2, added to the gradient (a rule with
+                               `decoupled_weight_decay` shrinks θ in its own body instead)
+
+Then `step()` runs the rule's fused kernel when `kernels` has one that applies (numba
+installed, C-contiguous float32/float64 arrays) — as `torch.optim.adam()` chooses between
+`_single_tensor_adam` and a fused path — and the plain body otherwise; both give the same bits.
+The body sees the hyperparameters as plain Python numbers, so a float32 parameter is never
+promoted by a numpy float64 learning rate.
 """
 import copy
 import numbers
@@ -36,26 +46,20 @@ import numpy as np
 
 from ..autograd import enable_grad
 from ..tensor import Tensor
+from . import kernels
 
 
-BLOCK = 1 << 16
+def lerp_(start, end, weight):
+    """start ← start + weight·(end − start) in place, rounded as PyTorch's `lerp_` rounds it.
 
-
-def blocks(*arrays):
-    """Yield the arrays cut into matching flat pieces of at most BLOCK numbers (None stays None).
-
-    Arrays that are small, or not all C-contiguous (so flat views are impossible), come back
-    whole in a single piece.
+    For weight < 0.5: start + weight·(end − start); otherwise end − (end − start)·(1 − weight),
+    the form that rounds better when the weight is close to 1.
     """
-    present = [a for a in arrays if a is not None]
-    size = present[0].size
-    if size <= BLOCK or not all(a.flags.c_contiguous for a in present):
-        yield arrays
-        return
-    flat = [None if a is None else a.reshape(-1) for a in arrays]
-    for start in range(0, size, BLOCK):
-        stop = start + BLOCK
-        yield tuple(None if a is None else a[start:stop] for a in flat)
+    if abs(weight) < 0.5:
+        start += weight * (end - start)
+    else:
+        np.subtract(end, (end - start) * (1 - weight), out=start)
+    return start
 
 
 def check_nonnegative(group, *names):
@@ -65,6 +69,21 @@ def check_nonnegative(group, *names):
         if not 0.0 <= value:
             what = {"lr": "learning rate", "eps": "epsilon value"}.get(name, f"{name} value")
             raise ValueError(f"Invalid {what}: {value}")
+
+
+def _numbers(group):
+    """A group's hyperparameters as plain Python numbers (tuples of numbers stay tuples)."""
+    return {key: (tuple(_plain(v) for v in value) if isinstance(value, tuple) else _plain(value))
+            for key, value in group.items() if key != "params"}
+
+
+def _describe(group, index, param):
+    names = group.get("param_names")
+    if names:
+        return f"{index} ({names[index]!r})"
+    if getattr(param, "name", None):
+        return f"{index} ({param.name!r})"
+    return str(index)
 
 
 def _typename(value):
@@ -89,6 +108,9 @@ class Optimizer:
     group does not set itself.
     """
 
+    step_size_formula = None
+    """The effective step size in the notes' letters, e.g. "η / (√G + ε)" (None: not defined)."""
+
     def __init__(self, params, defaults):
         self._check(defaults)
         if isinstance(params, Tensor):
@@ -105,8 +127,8 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.state = defaultdict(dict)
         self.param_groups = []
-        self._scratch_buffers = {}
         self._opt_called = False
+        self._fused_update = kernels.fused_update_for(type(self))
         for param_group in param_groups:
             self.add_param_group(param_group)
 
@@ -196,23 +218,39 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        self._check_grads()
+        self._check_before_step()
         for group in self.param_groups:
+            hyper = _numbers(group)
             for p in group["params"]:
                 if p.grad is None:
                     continue
                 state = self.state.get(p)
                 if state is None:
-                    state = self._init_state(p.data, group)
-                self._update(p.data, p.grad.data, state, group)
+                    state = self._init_state(p.data, hyper)
+                self._step_parameter(p.data, p.grad.data, state, hyper)
                 if state:
                     self.state[p] = state
                 p._changed_in_place()
         self._opt_called = True
         return loss
 
-    def _check_grads(self):
-        # Checked for every parameter before any is updated, so a bad gradient changes nothing.
+    def _step_parameter(self, param, grad, state, group):
+        """One parameter's step: t ← t + 1, then the fused kernel, or the shared opening and the body."""
+        if "step" in state:
+            state["step"] += 1                                      # t ← t + 1
+        if self._fused_update is not None and self._fused_update(param, grad, state, group):
+            return
+        g = grad
+        if group.get("maximize", False):
+            g = -g                                                  # g ← −g
+        weight_decay = group.get("weight_decay", 0)
+        if weight_decay != 0 and not group.get("decoupled_weight_decay", False):
+            g = g + weight_decay * param                            # g ← g + λ·θ
+        self._update(param, g, state, group)
+
+    def _check_before_step(self):
+        # Every parameter is checked before any is updated, so a bad one changes nothing: no
+        # parameter moves, no state advances.
         for i, group in enumerate(self.param_groups):
             for j, p in enumerate(group["params"]):
                 grad = p.grad
@@ -222,23 +260,32 @@ class Optimizer:
                     raise RuntimeError(
                         f"parameter {j} of group {i} has shape {p.data.shape} and dtype {p.data.dtype}, "
                         f"but its gradient has shape {grad.data.shape} and dtype {grad.data.dtype}")
+                if not p.data.flags.writeable:
+                    raise ValueError(
+                        f"parameter {_describe(group, j, p)} of group {i} is read-only (its array is not "
+                        "writeable, e.g. a np.memmap opened with mode 'r'), so the optimizer cannot update "
+                        "it in place; nothing was changed. Give the Tensor a writeable copy "
+                        "(p.data = np.array(p.data)) or open the file with mode 'r+' or 'c'")
 
     def _init_state(self, param, group):
         """The new state of one parameter (a dict of buffers named as in PyTorch)."""
         return {}
 
-    def _update(self, param, grad, state, group):
-        """Apply the rule to one parameter: numpy arrays, `param` changed in place."""
+    def _update(self, param, g, state, group):
+        """The rule's formula on one parameter: numpy arrays, `param` and the buffers changed in place.
+
+        `g` is the direction after the shared opening (maximize, L2 weight decay); `group`
+        holds the hyperparameters as plain Python numbers; `state["step"]` is already t.
+        """
         raise NotImplementedError
 
-    def _scratch(self, param, count):
-        """`count` reusable work arrays shaped like `param` (allocated once, not per step)."""
-        buffers = self._scratch_buffers.get(id(param))
-        if (buffers is None or len(buffers) < count or buffers[0].shape != param.shape
-                or buffers[0].dtype != param.dtype):
-            buffers = [np.empty_like(param) for _ in range(count)]
-            self._scratch_buffers[id(param)] = buffers
-        return buffers
+    def effective_step_size(self, state, group):
+        """The step each element takes per unit of the rule's direction, from a parameter's state.
+
+        A number (the same for every element, e.g. η for SGD) or an array shaped like the
+        parameter (the adaptive rules). `step_size_formula` gives it in the notes' letters.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not define effective_step_size")
 
     # ----------------------------------------------------------------- checkpoints
     def state_dict(self):

@@ -1,8 +1,7 @@
 """RMSProp: AdaGrad with a moving average of g² instead of a sum, so the step does not vanish."""
 import numpy as np
 
-from . import kernels
-from .optimizer import Optimizer, blocks, check_nonnegative
+from .optimizer import Optimizer, check_nonnegative, lerp_
 
 
 class RMSProp(Optimizer):
@@ -16,8 +15,6 @@ class RMSProp(Optimizer):
     PyTorch (and this class): the decay is called α and defaults to 0.99 (not the notes'
     0.9 — pass `alpha=0.9` for the notes' example), and ε is *outside* the root:
 
-        g ← −g                              if maximize
-        g ← g + λ·θ                         if weight_decay λ ≠ 0
         G_t  = α · G_{t−1} + (1 − α) · g_t²              (state `square_avg`, G_0 = 0)
         a_t  = √G_t + ε
              = √(G_t − ḡ_t²) + ε  if centered, where ḡ_t = lerp(ḡ_{t−1}, g_t, 1 − α)
@@ -37,6 +34,8 @@ class RMSProp(Optimizer):
     `momentum_buffer` (momentum > 0), `grad_avg` (centered).
     """
 
+    step_size_formula = "η / (√G + ε)"
+
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, *, maximize=False):
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
@@ -54,63 +53,30 @@ class RMSProp(Optimizer):
             state["grad_avg"] = np.zeros_like(param)
         return state
 
-    def _update(self, param, grad, state, group):
-        lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
-        mu, wd = float(group["momentum"]), float(group["weight_decay"])
-        centered, maximize = group["centered"], group["maximize"]
+    def _update(self, p, g, state, group):
+        lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
+        G = state["square_avg"]
+        G *= alpha
+        G += (1 - alpha) * g * g                                    # G_t = α·G_{t−1} + (1 − α)·g_t²
+        if group["centered"]:
+            g_avg = lerp_(state["grad_avg"], g, 1 - alpha)          # ḡ_t = α·ḡ_{t−1} + (1 − α)·g_t
+            a = np.sqrt(G - g_avg * g_avg) + eps                    # a_t = √(G_t − ḡ_t²) + ε
+        else:
+            a = np.sqrt(G) + eps                                    # a_t = √G_t + ε
+        if momentum > 0:
+            b = state["momentum_buffer"]
+            b *= momentum
+            b += g / a                                              # b_t = μ·b_{t−1} + g_t / a_t
+            p -= lr * b                                             # θ ← θ − η·b_t
+        else:
+            p -= lr * g / a                                         # θ ← θ − η·g_t / a_t
 
-        state["step"] += 1
-        kernel = kernels.kernel_for("rmsprop", param, grad, state["square_avg"], *(
-            state[k] for k in ("grad_avg", "momentum_buffer") if k in state))
-        if kernel is not None:
-            flags = (maximize and kernels.MAXIMIZE) | (wd != 0 and kernels.WEIGHT_DECAY) | (
-                centered and kernels.CENTERED) | (mu > 0 and kernels.MOMENTUM) | (
-                abs(1 - alpha) < 0.5 and kernels.LERP_SMALL)
-            unused = state["square_avg"]  # stands in for a buffer this configuration doesn't have
-            kernel(param, grad, state["square_avg"], state.get("grad_avg", unused),
-                   state.get("momentum_buffer", unused),
-                   kernels.constants(param.dtype, lr, alpha, 1 - alpha, 1 - (1 - alpha), eps, mu, wd), flags)
-            return
-        work, avg = self._scratch(param, 2)
-        for p, grad, G, g_avg, b, work, avg in blocks(param, grad, state["square_avg"], state.get("grad_avg"),
-                                                      state.get("momentum_buffer"), work, avg):
-            g = grad
-            if maximize:
-                g = np.negative(grad, out=work)                     # g ← −g
-            if wd != 0:
-                g = np.add(g, np.multiply(p, wd, out=avg), out=work)  # g ← g + λ·θ
-
-            G *= alpha
-            G += np.multiply(np.multiply(g, 1 - alpha, out=avg), g, out=avg)  # G_t = α·G_{t−1} + (1−α)·g²
-            if centered:
-                _lerp(g_avg, g, 1 - alpha, avg)                     # ḡ_t = lerp(ḡ_{t−1}, g_t, 1−α)
-                np.multiply(g_avg, g_avg, out=avg)
-                np.subtract(G, avg, out=avg)                        # G_t − ḡ_t²
-                np.sqrt(avg, out=avg)
-            else:
-                np.sqrt(G, out=avg)
-            avg += eps                                              # a_t = √G_t + ε
-
-            if mu > 0:
-                b *= mu
-                b += np.divide(g, avg, out=avg)                     # b_t = μ·b_{t−1} + g_t / a_t
-                p -= np.multiply(b, lr, out=avg)                    # θ ← θ − η·b_t
-            else:
-                p -= np.divide(np.multiply(g, lr, out=work), avg, out=work)  # θ ← θ − η·g_t / a_t
-
-
-def _lerp(start, end, weight, tmp):
-    """start ← start + weight·(end − start), in place, evaluated as PyTorch's `lerp_` does.
-
-    For |weight| < 0.5: start + weight·(end − start); otherwise end − (end − start)·(1 − weight)
-    (the form that rounds better when the weight is close to 1).
-    """
-    diff = np.subtract(end, start, out=tmp)
-    if abs(weight) < 0.5:
-        start += np.multiply(diff, weight, out=tmp)
-    else:
-        np.subtract(end, np.multiply(diff, 1 - weight, out=tmp), out=start)
-    return start
+    def effective_step_size(self, state, group):
+        """η / (√G_t + ε) per element, G = `square_avg` (centered: √(G_t − ḡ_t²), ḡ = `grad_avg`)."""
+        G = state["square_avg"]
+        if group["centered"]:
+            G = G - state["grad_avg"] ** 2
+        return group["lr"] / (np.sqrt(G) + group["eps"])
 
 
 RMSprop = RMSProp

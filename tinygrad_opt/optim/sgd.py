@@ -1,8 +1,5 @@
 """SGD: step against the gradient, optionally with PyTorch's momentum buffer."""
-import numpy as np
-
-from . import kernels
-from .optimizer import Optimizer, blocks, check_nonnegative
+from .optimizer import Optimizer, check_nonnegative
 
 
 class SGD(Optimizer):
@@ -15,12 +12,12 @@ class SGD(Optimizer):
     With momentum μ > 0 PyTorch keeps a buffer b of *unscaled* gradients and multiplies by η
     only when stepping (the notes' `Momentum` keeps v = η·b instead, see `momentum.py`):
 
-        g ← −g                         if maximize
-        g ← g + λ·θ                    if weight_decay λ ≠ 0
         b_1 = g_1                      (a copy of the first gradient: no dampening at step 1)
         b_t = μ·b_{t−1} + (1 − τ)·g_t  (τ = dampening)
         d   = g_t + μ·b_t              if nesterov, else d = b_t
         θ  ← θ − η·d
+
+    (g after the shared opening of `Optimizer`: −g if maximize, + λ·θ if weight_decay λ ≠ 0.)
 
     For a constant η this is the notes' Momentum: v_t = η·b_t gives v_t = γ·v_{t−1} + η·g_t.
     When η changes (a scheduler), PyTorch's form applies the new η to the whole buffer at
@@ -29,6 +26,8 @@ class SGD(Optimizer):
     `SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
     maximize=False)`; state per parameter: `momentum_buffer` (only when momentum ≠ 0).
     """
+
+    step_size_formula = "η"
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
                  maximize=False):
@@ -41,43 +40,21 @@ class SGD(Optimizer):
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
-    def _update(self, param, grad, state, group):
-        lr, mu, wd = float(group["lr"]), float(group["momentum"]), float(group["weight_decay"])
-        dampening, nesterov, maximize = float(group["dampening"]), group["nesterov"], group["maximize"]
-        buf = state.get("momentum_buffer")
-        first = mu != 0 and buf is None
-        if first:
-            buf = state["momentum_buffer"] = np.empty_like(param)
+    def _update(self, p, g, state, group):
+        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+        if momentum != 0:
+            b = state.get("momentum_buffer")
+            if b is None:
+                b = state["momentum_buffer"] = g.copy()             # b_1 = g_1
+            else:
+                b *= momentum
+                b += (1 - dampening) * g                            # b_t = μ·b_{t−1} + (1 − τ)·g_t
+            if group["nesterov"]:
+                g = g + momentum * b                                # d = g_t + μ·b_t
+            else:
+                g = b                                               # d = b_t
+        p -= lr * g                                                 # θ ← θ − η·d
 
-        kernel = kernels.kernel_for("sgd", param, grad, *([buf] if mu != 0 else []))
-        if kernel is not None:
-            flags = (maximize and kernels.MAXIMIZE) | (wd != 0 and kernels.WEIGHT_DECAY) | (
-                mu != 0 and kernels.MOMENTUM) | (first and kernels.FIRST_STEP) | (
-                dampening != 0 and kernels.DAMPENED) | (nesterov and kernels.NESTEROV)
-            kernel(param, grad, buf if mu != 0 else grad,
-                   kernels.constants(param.dtype, lr, wd, mu, 1 - dampening), flags)
-            return
-        work, tmp = self._scratch(param, 2)
-
-        for p, grad, b, work, tmp in blocks(param, grad, buf if mu != 0 else None, work, tmp):
-            g = grad
-            if maximize:
-                g = np.negative(grad, out=work)                     # g ← −g
-            if wd != 0:
-                g = np.add(g, np.multiply(p, wd, out=tmp), out=work)  # g ← g + λ·θ
-
-            if mu != 0:
-                if first:
-                    np.copyto(b, g)                                 # b_1 = g_1
-                else:
-                    b *= mu                                         # b_t = μ·b_{t−1}
-                    if dampening == 0:
-                        b += g                                      #       + g_t
-                    else:
-                        b += np.multiply(g, 1 - dampening, out=tmp)  #      + (1 − τ)·g_t
-                if nesterov:
-                    g = np.add(g, np.multiply(b, mu, out=tmp), out=work)  # d = g_t + μ·b_t
-                else:
-                    g = b                                           # d = b_t
-
-            p -= np.multiply(g, lr, out=tmp)                        # θ ← θ − η·d
+    def effective_step_size(self, state, group):
+        """η, the same for every element (it multiplies d, the gradient or the momentum direction)."""
+        return group["lr"]
