@@ -24,20 +24,17 @@ from _machine import describe_machine  # noqa: E402
 import tinygrad_opt as tg  # noqa: E402
 import tinygrad_opt.nn  # noqa: E402,F401  (tg.nn and tg.optim, used as framework.nn / framework.optim)
 import tinygrad_opt.optim  # noqa: E402,F401
+from tinygrad_opt.optim import registry  # noqa: E402
 
 SIZES = {
     "small": ([64, 32, 10], 32),
     "medium": ([784, 256, 128, 10], 128),
     "large": ([784, 1024, 1024, 10], 256),
 }
-# One learning rate per rule; the numbers only need to keep training stable.
-RULES = {
-    "sgd": dict(lr=0.05),
-    "momentum": dict(lr=0.01, momentum=0.9),
-    "adagrad": dict(lr=0.01),
-    "rmsprop": dict(lr=0.001),
-    "adam": dict(lr=0.001),
-}
+# Each rule with its teaching learning rate for an MLP (optim.registry); the numbers only need
+# to keep training stable.
+RULES = {name: dict(lr=registry.RULES[name].mlp_lr) for name in registry.NOTES_RULES}
+RULES["momentum"]["momentum"] = 0.9
 
 
 def make_problem(sizes, batch, seed=0):
@@ -139,8 +136,8 @@ class NumpyMLP:
 
 
 # ---------------------------------------------------------------- tinygrad_opt and PyTorch
-# PyTorch's class for each rule; tinygrad_opt has every one of these names too, and Momentum,
-# the notes' form (equal to SGD with momentum while the learning rate is constant).
+# PyTorch's class for each rule (tinygrad_opt's comes from its registry: for "momentum" that is
+# Momentum, the notes' form, equal to SGD with momentum while the learning rate is constant).
 TORCH_NAMES = {"sgd": "SGD", "momentum": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam"}
 
 
@@ -156,8 +153,8 @@ def framework_step_fn(framework, weights, biases, x, y, rule, hyper):
         if k < len(weights) - 1:
             layers.append(framework.nn.ReLU())
     model = framework.nn.Sequential(*layers)
-    name = "Momentum" if framework is tg and rule == "momentum" else TORCH_NAMES[rule]
-    optimizer = getattr(framework.optim, name)(model.parameters(), **hyper)
+    rule_class = registry.RULES[rule].cls if framework is tg else getattr(framework.optim, TORCH_NAMES[rule])
+    optimizer = rule_class(model.parameters(), **hyper)
     loss_fn = framework.nn.CrossEntropyLoss()
     inputs, labels = framework.tensor(x), framework.tensor(y)
 

@@ -23,21 +23,24 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _machine import describe_machine  # noqa: E402
 
 import tinygrad_opt as tg  # noqa: E402
-from tinygrad_opt import optim  # noqa: E402
+from tinygrad_opt.optim import registry  # noqa: E402
 
 SHAPES = [(1024, 784), (1024,), (1024, 1024), (1024,), (10, 1024), (10,)]
 
-# name → (tinygrad_opt class, torch.optim class name, options). Momentum (the notes' form) is
-# compared with torch's SGD(momentum=0.9), the same rule written with an unscaled buffer.
-RULES = {
-    "sgd": (optim.SGD, "SGD", dict(lr=1e-3)),
-    "sgd_momentum": (optim.SGD, "SGD", dict(lr=1e-3, momentum=0.9)),
-    "momentum": (optim.Momentum, "SGD", dict(lr=1e-2, momentum=0.9)),
-    "adagrad": (optim.AdaGrad, "Adagrad", dict(lr=1e-2)),
-    "rmsprop": (optim.RMSProp, "RMSprop", dict(lr=1e-2)),
-    "adam": (optim.Adam, "Adam", dict(lr=1e-3)),
-    "adamw": (optim.AdamW, "AdamW", dict(lr=1e-3)),
+# row → (rule in optim.registry, torch.optim class name, options besides the registry's lr).
+# Momentum (the notes' form) is compared with torch's SGD(momentum=0.9), the same rule written
+# with an unscaled buffer.
+ROWS = {
+    "sgd": ("sgd", "SGD", {}),
+    "sgd_momentum": ("sgd", "SGD", dict(momentum=0.9)),
+    "momentum": ("momentum", "SGD", dict(momentum=0.9)),
+    "adagrad": ("adagrad", "Adagrad", {}),
+    "rmsprop": ("rmsprop", "RMSprop", {}),
+    "adam": ("adam", "Adam", {}),
+    "adamw": ("adamw", "AdamW", {}),
 }
+RULES = {row: (registry.RULES[rule].cls, torch_name, dict(lr=registry.RULES[rule].mlp_lr, **options))
+         for row, (rule, torch_name, options) in ROWS.items()}
 
 
 def make_arrays(seed=0):

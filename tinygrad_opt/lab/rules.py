@@ -1,44 +1,42 @@
-"""The lab's names for the five rules of the notes, and how a comparison's optimizers are given.
+"""The lab's names for the update rules, and how a comparison's optimizers are given.
 
 Everywhere the lab compares optimizers (`trajectories`, `sparse_features_demo`, the command
 line) it takes them the same way:
 
-- a rule name — `"sgd"`, `"momentum"`, `"adagrad"`, `"rmsprop"`, `"adam"` — built with the
-  problem's default learning rate unless `lr` overrides it;
+- a rule name from `tinygrad_opt.optim.registry` — `"sgd"`, `"momentum"`, `"adagrad"`,
+  `"rmsprop"`, `"adam"`, ... (any case; class names and aliases such as `"RMSprop"` too) —
+  built with the problem's default learning rate unless `lr` overrides it;
 - a `(label, factory)` pair, where `factory(params)` returns any optimizer (any class, any
   hyperparameters), e.g. `("adam β1=0.5", lambda p: Adam(p, lr=0.05, betas=(0.5, 0.999)))`;
 - a dict `{label: factory}` (a factory may also be a rule name).
 
-A comma-separated string (`"sgd,adam"`) is a list of names.
+A comma-separated string (`"sgd,adam"`) is a list of names. By default the lab runs the five
+rules of the notes (`RULE_NAMES`).
 """
 import math
 import numbers
 from collections.abc import Mapping
 
-from .. import optim
+from ..optim import registry
 
 __all__ = ["RULES", "RULE_NAMES", "DEFAULT_LRS", "optimizer_factories"]
 
-RULES = {
-    "sgd": optim.SGD,             # θ ← θ − η g
-    "momentum": optim.Momentum,   # v ← γ v + η g,  θ ← θ − v   (γ = 0.9)
-    "adagrad": optim.Adagrad,     # G ← G + g²,  θ ← θ − η g / (√G + ε)
-    "rmsprop": optim.RMSprop,     # E ← α E + (1 − α) g²,  θ ← θ − η g / (√E + ε)
-    "adam": optim.Adam,           # m, v moving averages of g, g²; θ ← θ − η m̂ / (√v̂ + ε)
-}
-RULE_NAMES = tuple(RULES)
+RULE_NAMES = registry.NOTES_RULES
+"""The five rules of the notes, the lab's default: sgd, momentum, adagrad, rmsprop, adam."""
 
-# Used when a problem has no learning rate of its own for a rule (PyTorch's defaults, except
-# SGD's 1e-3, which is too timid to show anything in a few hundred steps).
-DEFAULT_LRS = {"sgd": 0.01, "momentum": 0.01, "adagrad": 0.01, "rmsprop": 0.01, "adam": 0.001}
+RULES = {name: registry.RULES[name].cls for name in RULE_NAMES}
+"""name → class of the notes' five rules (every other registered rule is accepted by name too)."""
+
+DEFAULT_LRS = {name: rule.surface_lr for name, rule in registry.RULES.items()}
+"""The registry's learning rate for the 2-D surfaces, used where a problem has none of its own."""
 
 
 def _rule(name):
-    key = name.strip().lower()
-    if key not in RULES:
-        raise ValueError(f"unknown optimizer {name!r}: expected one of {', '.join(RULE_NAMES)} "
-                         "or a (label, factory) pair")
-    return key
+    try:
+        return registry.get(name).name
+    except ValueError:
+        raise ValueError(f"unknown optimizer {name!r}: expected one of {', '.join(registry.names())} "
+                         "or a (label, factory) pair") from None
 
 
 def _check_lr(label, lr):
@@ -48,7 +46,7 @@ def _check_lr(label, lr):
 
 
 def _named_factory(name, lr):
-    cls = RULES[name]
+    cls = registry.RULES[name].cls
     return lambda params: cls(params, lr=lr)
 
 
@@ -87,7 +85,7 @@ def optimizer_factories(optimizers, lr=None, default_lrs=None):
                 raise TypeError(f"an optimizer must be a rule name or a (label, factory) pair, "
                                 f"got {item!r}")
     if not entries:
-        raise ValueError("no optimizers given: name at least one of " + ", ".join(RULE_NAMES))
+        raise ValueError("no optimizers given: name at least one of " + ", ".join(registry.names()))
 
     named = {_rule(spec) for _, spec in entries if isinstance(spec, str)}
     if isinstance(lr, Mapping):

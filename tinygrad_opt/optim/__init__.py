@@ -11,9 +11,29 @@ same state names); where the notes write a rule differently (ε inside the root,
 momentum buffer scaled by η, RMSProp's decay 0.9 vs PyTorch's 0.99) the class docstring
 gives both forms. `lr_scheduler` changes η over training as `torch.optim.lr_scheduler` does.
 
+One notation everywhere — code comments, docstrings, the docs and the lab — the notes'
+letters: θ the parameters, η the learning rate, t the step, g the gradient, ⊙ elementwise.
+The state a rule keeps per parameter is stored under PyTorch's names:
+
+    notes' letter   state name          rule
+    t               step                AdaGrad, RMSProp, Adam
+    v  (velocity)   velocity            Momentum (PyTorch's SGD keeps b = v/η as momentum_buffer)
+    b               momentum_buffer     SGD with momentum; RMSProp with momentum
+    G               sum                 AdaGrad (the running sum of g²)
+    G               square_avg          RMSProp (the moving average of g²)
+    ḡ               grad_avg            RMSProp, centered (the moving average of g)
+    m               exp_avg             Adam (first moment)
+    v               exp_avg_sq          Adam (second moment)
+    v^max           max_exp_avg_sq      Adam, amsgrad
+
+Each rule file holds its formula, its validation, its `_init_state` and one plain numpy body;
+`Optimizer` (optimizer.py) does what they share, and `effective_step_size(state, group)`
+answers the per-element step a rule just took. `registry` is the one table of the rules'
+names and teaching learning rates.
+
 With numba installed (`pip install "tinygrad_opt[fast]"`) each update runs as one fused
-kernel, bit-identical to the numpy form written in the rule's file (`kernels`:
-`use_kernels("numpy")` switches back, `backend()` says which path is in use).
+kernel, bit-identical to the plain body in the rule's file (`kernels`: `use_kernels("numpy")`
+switches back, `backend()` says which path is in use).
 """
 from .optimizer import Optimizer
 from .sgd import SGD
@@ -21,7 +41,7 @@ from .momentum import Momentum
 from .adagrad import AdaGrad, Adagrad
 from .rmsprop import RMSProp, RMSprop
 from .adam import Adam, AdamW
-from . import kernels, lr_scheduler
+from . import kernels, lr_scheduler, registry
 
 __all__ = ["Optimizer", "SGD", "Momentum", "AdaGrad", "Adagrad", "RMSProp", "RMSprop", "Adam", "AdamW",
-           "kernels", "lr_scheduler"]
+           "kernels", "lr_scheduler", "registry"]
