@@ -1,12 +1,14 @@
 """How big a step did each weight just take? The effective per-element learning rate of one step.
 
-Every rule of the notes moves a weight θᵢ by (effective step size)ᵢ × (a direction):
+Every rule moves a weight θᵢ by (effective step size)ᵢ × (a direction), and every optimizer
+answers its own step size from its state, `optimizer.effective_step_size(state, group)`, in
+the notes' letters (`step_size_formula`):
 
-    SGD        Δθ = −η · g                       step size η, the same for every weight
-    Momentum   Δθ = −v,  v = γ·v + η·g           η on the new gradient (the velocity carries the rest)
-    AdaGrad    Δθ = −η_t / (√G + ε) ⊙ g          η_t = η / (1 + (t − 1)·lr_decay), G = Σ g²
-    RMSProp    Δθ = −η / (√E[g²] + ε) ⊙ g        E[g²] = `square_avg` (√(E[g²] − E[g]²) if centered)
-    Adam       Δθ = −η/(1 − β₁ᵗ) / (√(v/(1 − β₂ᵗ)) + ε) ⊙ m     (m, v = `exp_avg`, `exp_avg_sq`)
+    SGD        η                                  Δθ = −η · g
+    Momentum   η                                  on the new gradient (the velocity carries the rest)
+    AdaGrad    η_t / (√G + ε)                     G = Σ g² (`sum`)
+    RMSProp    η / (√G + ε)                       G = moving average of g² (`square_avg`)
+    Adam       η/(1−β₁ᵗ) / (√(v/(1−β₂ᵗ)) + ε)     it multiplies m (`exp_avg`); v = `exp_avg_sq`
 
 (the optimizers' PyTorch forms, ε outside the root). For the adaptive rules the step size
 differs from weight to weight — large where past gradients were small — and that is what
@@ -19,26 +21,20 @@ differs from weight to weight — large where past gradients were small — and 
     plot_step_sizes(report)       # their histogram
 
 It wraps the step because the two numbers need both sides of it: the step sizes are read from
-the optimizer's state *after* the step (G, E[g²], v and t include the step just taken), the
-update Δθ = θ_after − θ_before is measured, so it is exactly what the optimizer did.
+the optimizer's state *after* the step (G, v and t include the step just taken), the update
+Δθ = θ_after − θ_before is measured, so it is exactly what the optimizer did.
 """
 import contextlib
 from dataclasses import dataclass
 
 import numpy as np
 
-from .. import optim
+from ..optim import Optimizer, registry
 
 __all__ = ["ParamStep", "StepReport", "inspect_step", "FORMULAS"]
 
-FORMULAS = {
-    "SGD": "η",
-    "Momentum": "η",
-    "AdaGrad": "η_t / (√G + ε)",
-    "RMSProp": "η / (√E[g²] + ε)",
-    "Adam": "η/(1−β₁ᵗ) / (√(v/(1−β₂ᵗ)) + ε)",
-    "AdamW": "η/(1−β₁ᵗ) / (√(v/(1−β₂ᵗ)) + ε)",
-}
+FORMULAS = {rule.cls.__name__: rule.cls.step_size_formula for rule in registry.RULES.values()}
+"""Class name → its `step_size_formula`, for every registered rule."""
 
 
 @dataclass
@@ -70,9 +66,9 @@ class StepReport:
     It is empty inside the `with` block and filled when the block ends.
     """
 
-    def __init__(self, rule):
+    def __init__(self, rule, formula):
         self.rule = rule
-        self.formula = FORMULAS[rule]
+        self.formula = formula
         self.params = []
         self.taken = False
 
@@ -125,36 +121,11 @@ class StepReport:
         return f"<StepReport {self.rule}, {len(self.params)} parameters>"
 
 
-def _rule_of(optimizer):
-    if isinstance(optimizer, optim.Adam):
-        return "AdamW" if optimizer.defaults.get("decoupled_weight_decay") else "Adam"
-    for cls, rule in ((optim.RMSProp, "RMSProp"), (optim.AdaGrad, "AdaGrad"),
-                      (optim.Momentum, "Momentum"), (optim.SGD, "SGD")):
-        if isinstance(optimizer, cls):
-            return rule
-    raise TypeError(f"inspect_step knows SGD, Momentum, AdaGrad, RMSProp, Adam and AdamW, "
-                    f"got {type(optimizer).__name__}")
-
-
-def _step_size(rule, group, state, param):
-    """The effective step size of each element of `param`, from its state after the step."""
-    lr = float(group["lr"])
-    if rule in ("SGD", "Momentum"):
-        return np.full(param.shape, lr)
-    eps = float(group["eps"])
-    if rule == "AdaGrad":
-        t = state["step"]
-        lr_t = lr / (1 + (t - 1) * float(group["lr_decay"]))               # η_t
-        return lr_t / (np.sqrt(state["sum"]) + eps)                         # η_t / (√G + ε)
-    if rule == "RMSProp":
-        mean_square = state["square_avg"]
-        if group["centered"]:
-            mean_square = mean_square - state["grad_avg"] ** 2              # E[g²] − E[g]²
-        return lr / (np.sqrt(mean_square) + eps)                            # η / (√E[g²] + ε)
-    beta1, beta2 = (float(b) for b in group["betas"])
-    t = state["step"]
-    v = state["max_exp_avg_sq"] if group["amsgrad"] else state["exp_avg_sq"]
-    return (lr / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps)  # η̂_t / (√v̂ + ε)
+def _check_known(optimizer):
+    if type(optimizer).effective_step_size is Optimizer.effective_step_size:
+        known = ", ".join(dict.fromkeys(rule.cls.__name__ for rule in registry.RULES.values()))
+        raise TypeError(f"inspect_step knows {known} and any optimizer that defines "
+                        f"effective_step_size, got {type(optimizer).__name__}")
 
 
 def _name(group, group_index, position, param):
@@ -172,44 +143,41 @@ def inspect_step(optimizer):
 
         with inspect_step(optimizer) as report:
             optimizer.step()
-        report[0].step_size      # per element: η, η_t/(√G + ε), η/(√E[g²] + ε), ...
+        report[0].step_size      # per element: η, η_t/(√G + ε), η/(√G + ε), ...
         report[0].update_norm    # ‖θ_{t+1} − θ_t‖₂
 
-    For each parameter with a gradient it records the update Δθ, measured as
-    θ_after − θ_before, and the effective per-element step size of the step, computed from
-    the optimizer's hyperparameters and its state after the step (t = `state["step"]`):
-
-        SGD, Momentum   η                                 (Momentum: on the new gradient η·g)
-        AdaGrad         η_t / (√G + ε),  η_t = η / (1 + (t − 1)·lr_decay),  G = `sum`
-        RMSProp         η / (√E[g²] + ε),  E[g²] = `square_avg`
-                        (centered: √(E[g²] − E[g]²), E[g] = `grad_avg`)
-        Adam, AdamW     η/(1 − β₁ᵗ) / (√(v/(1 − β₂ᵗ)) + ε),  v = `exp_avg_sq`
-                        (`max_exp_avg_sq` with amsgrad); it multiplies m = `exp_avg`
+    For each parameter the step updated it records the update Δθ, measured as
+    θ_after − θ_before, and the effective per-element step size of the step, which the
+    optimizer computes from its hyperparameters and its state after the step
+    (`optimizer.effective_step_size(state, group)`, t = `state["step"]`); its formula in the
+    notes' letters is `report.formula` (the table at the top of this module).
 
     For SGD, AdaGrad and RMSProp without momentum, Δθ = −step_size ⊙ g. An element that has
     never had a non-zero gradient has the step size η/ε of the adaptive rules: huge, but
     multiplied by a zero gradient.
 
     Args:
-        optimizer: an `SGD`, `Momentum`, `AdaGrad`, `RMSProp`, `Adam` or `AdamW`.
+        optimizer: any optimizer that defines `effective_step_size` (every rule in
+            `tinygrad_opt.optim`).
 
     Yields:
         A `StepReport`, filled when the block ends (if the block raises, it stays empty).
 
     Raises:
-        TypeError: an optimizer of another kind (checked before the block runs).
+        TypeError: an optimizer without `effective_step_size` (checked before the block runs).
     """
-    rule = _rule_of(optimizer)
-    report = StepReport(rule)
+    _check_known(optimizer)
+    report = StepReport(type(optimizer).__name__, optimizer.step_size_formula)
     watched = [(group, g, i, p) for g, group in enumerate(optimizer.param_groups)
                for i, p in enumerate(group["params"]) if p.grad is not None]
-    before = [p.data.copy() for *_, p in watched]
+    before = [(p.data.copy(), p._version) for *_, p in watched]
     yield report
-    for (group, g, i, p), old in zip(watched, before):
-        state = optimizer.state.get(p, {})
-        if rule not in ("SGD", "Momentum") and not state:
+    for (group, g, i, p), (old, version) in zip(watched, before):
+        if p._version == version:
             continue                                    # the step skipped this parameter
+        step_size = optimizer.effective_step_size(optimizer.state.get(p, {}), group)
         report.params.append(ParamStep(name=_name(group, g, i, p),
-                                       step_size=_step_size(rule, group, state, p),
+                                       step_size=np.full(p.data.shape, step_size) if np.ndim(step_size) == 0
+                                       else step_size,
                                        update=p.data - old))
     report.taken = True
