@@ -220,26 +220,26 @@ class Optimizer:
                 loss = closure()
         self._check_before_step()
         for group in self.param_groups:
-            hyper = _numbers(group)
+            numbers = None  # the group's hyperparameters as Python numbers, made when a body needs them
             for p in group["params"]:
                 if p.grad is None:
                     continue
                 state = self.state.get(p)
                 if state is None:
-                    state = self._init_state(p.data, hyper)
-                self._step_parameter(p.data, p.grad.data, state, hyper)
+                    state = self._init_state(p.data, group)
+                if "step" in state:
+                    state["step"] += 1                              # t ← t + 1
+                if self._fused_update is None or not self._fused_update(p.data, p.grad.data, state, group):
+                    numbers = numbers or _numbers(group)
+                    self._plain_update(p.data, p.grad.data, state, numbers)
                 if state:
                     self.state[p] = state
                 p._changed_in_place()
         self._opt_called = True
         return loss
 
-    def _step_parameter(self, param, grad, state, group):
-        """One parameter's step: t ← t + 1, then the fused kernel, or the shared opening and the body."""
-        if "step" in state:
-            state["step"] += 1                                      # t ← t + 1
-        if self._fused_update is not None and self._fused_update(param, grad, state, group):
-            return
+    def _plain_update(self, param, grad, state, group):
+        """The shared opening, in PyTorch's order, then the rule's body."""
         g = grad
         if group.get("maximize", False):
             g = -g                                                  # g ← −g
