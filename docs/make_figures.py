@@ -84,18 +84,17 @@ OP_TABLE_OPS = (
     "Maximum", "Minimum", "Where", "Clone", "Cast",
     "Sum", "Mean", "Max", "Min", "LogSumExp", "LogSoftmax", "Softmax",
     "Reshape", "Permute", "Expand", "GetItem", "Cat", "Stack",
-    "nn.MSE", "nn.L1",
+    "MSE", "L1",
 )
 
 
 def op_table_markdown():
     """One row per op: its name, its file and the rule from its docstring."""
     from tinygrad_opt import ops
-    from tinygrad_opt.nn import loss_functions
 
     rows = ["| op | file | forward;  local derivative (from the op's docstring) |", "|---|---|---|"]
     for name in OP_TABLE_OPS:
-        cls = getattr(loss_functions, name[3:]) if name.startswith("nn.") else getattr(ops, name)
+        cls = getattr(ops, name)
         path = cls.__module__.replace(".", "/").removeprefix("tinygrad_opt/") + ".py"
         rule = " ".join(_docstring_rule(cls).split())
         rows.append(f"| `{cls.__name__}` | `{path}` | {markdown_cell(rule)} |")

@@ -1,17 +1,18 @@
 """Autograd behaviour: exact gradients of small hand-worked graphs, accumulation, the implicit
-gradient rule, the 100,000-op chain, graph freeing, the in-place version counter, grad mode,
-detach, retain_grad and the leaf/in-place rules.
+gradient rule, the 100,000-op chain, graph freeing, the in-place version counter, grad mode
+(per thread), the backward order and its report, detach, retain_grad and the leaf/in-place rules.
 
 Expected numbers were worked out by hand (and cross-checked once with PyTorch; the tests
 themselves need only numpy).
 """
 import gc
+import threading
 
 import numpy as np
 import pytest
 
 import tinygrad_opt as tg
-from tinygrad_opt import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from tinygrad_opt import Tensor, autograd, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 # Any floating-point warning (overflow, invalid value, division by zero) fails the test.
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
@@ -521,6 +522,193 @@ def test_set_grad_enabled():
     assert is_grad_enabled()
 
 
+# ----------------------------------------------------------------------------- grad mode per thread
+def _in_thread(target):
+    """Run `target` in a new thread; re-raise what it raised."""
+    errors = []
+
+    def run():
+        try:
+            target()
+        except BaseException as error:  # noqa: BLE001 - handed back to the test
+            errors.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, errors
+
+
+def _join(thread, errors):
+    thread.join(timeout=30)
+    assert not thread.is_alive(), "thread did not finish"
+    if errors:
+        raise errors[0]
+
+
+def test_no_grad_in_one_thread_does_not_stop_another_threads_recording():
+    inside, trained = threading.Event(), threading.Event()
+    w = Tensor([1.0, 2.0], requires_grad=True)
+
+    def evaluate():
+        with no_grad():
+            inside.set()
+            assert trained.wait(10)
+            assert not is_grad_enabled()
+
+    thread, errors = _in_thread(evaluate)
+    assert inside.wait(10)
+    # the main thread trains while the other one sits inside no_grad
+    assert is_grad_enabled()
+    loss = (w * w).sum()
+    loss.backward()
+    trained.set()
+    _join(thread, errors)
+    assert loss.requires_grad and w.grad.tolist() == [2.0, 4.0]
+
+
+def test_interleaved_no_grad_blocks_in_two_threads_restore_each_threads_mode():
+    # A enters, B enters, A leaves (B still inside), B leaves — a single flag would end off.
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    seen = {}
+
+    def thread_a():
+        with no_grad():
+            a_in.set()
+            assert b_in.wait(10)
+        seen["a after"] = is_grad_enabled()
+        a_out.set()
+
+    def thread_b():
+        assert a_in.wait(10)
+        with no_grad():
+            b_in.set()
+            assert a_out.wait(10)
+            seen["b inside, after a left"] = is_grad_enabled()
+        seen["b after"] = is_grad_enabled()
+
+    threads = [_in_thread(thread_a), _in_thread(thread_b)]
+    for thread, errors in threads:
+        _join(thread, errors)
+    assert seen == {"a after": True, "b inside, after a left": False, "b after": True}
+    assert is_grad_enabled()
+
+
+def test_one_no_grad_object_shared_by_two_threads_restores_each_threads_mode():
+    shared = no_grad()
+    entered, release = threading.Barrier(2, timeout=10), threading.Event()
+    seen = {}
+
+    def worker(name, start_enabled):
+        def run():
+            with set_grad_enabled(start_enabled):
+                with shared:
+                    entered.wait()
+                    if name == "a":
+                        release.set()
+                    else:
+                        assert release.wait(10)
+                seen[name] = is_grad_enabled()
+        return run
+
+    threads = [_in_thread(worker("a", True)), _in_thread(worker("b", False))]
+    for thread, errors in threads:
+        _join(thread, errors)
+    assert seen == {"a": True, "b": False}
+
+
+def test_a_new_thread_starts_with_grad_enabled():
+    seen = []
+    with no_grad():
+        thread, errors = _in_thread(lambda: seen.append(is_grad_enabled()))
+        _join(thread, errors)
+        assert not is_grad_enabled()
+    assert seen == [True]
+
+
+def test_module_scopes_are_per_thread():
+    inside, done = threading.Event(), threading.Event()
+    x = Tensor([1.0], requires_grad=True)
+
+    def labelled():
+        with autograd.scope("layer"):
+            inside.set()
+            assert done.wait(10)
+
+    thread, errors = _in_thread(labelled)
+    assert inside.wait(10)
+    y = x * 2
+    done.set()
+    _join(thread, errors)
+    assert y.grad_fn.scope == ()
+
+
+# ----------------------------------------------------------------------------- the backward order and its report
+def test_backward_order_is_the_order_backward_runs_the_ops():
+    a = Tensor(2.0, requires_grad=True)
+    b = Tensor(-3.0, requires_grad=True)
+    e = a * b
+    d = e + a          # a is used twice, at two depths
+    loss = d * d
+    order = list(autograd.backward_order(loss))
+    assert order == [loss.grad_fn, d.grad_fn, e.grad_fn]
+    ran = []
+    autograd.run_backward(loss, np.ones(()), on_gradient=lambda fn, i, g: ran.append(fn))
+    assert list(dict.fromkeys(ran)) == order
+
+
+def test_backward_order_skips_what_does_not_require_grad_and_walks_100k_ops():
+    x = Tensor(1.0, requires_grad=True)
+    constant = Tensor(3.0) * 2          # not recorded
+    y = x * constant
+    assert [fn.name for fn in autograd.backward_order(y)] == ["Mul"]
+    assert list(autograd.backward_order(x)) == []
+    for _ in range(100_000):
+        y = y + 1.0
+    assert sum(1 for _ in autograd.backward_order(y)) == 100_001
+
+
+def test_on_gradient_reports_what_each_op_sends_to_each_input():
+    # L = (a·b + c)·f with a = 2, b = −3, c = 10, f = −2: ∂L/∂d = f = −2, ∂L/∂f = d = 4, ...
+    a, b, c, f = (Tensor(v, requires_grad=True) for v in (2.0, -3.0, 10.0, -2.0))
+    e = a * b
+    d = e + c
+    loss = d * f
+    sent = []
+    autograd.run_backward(loss, np.ones(()), on_gradient=lambda fn, i, g: sent.append((fn.name, i, g.item())))
+    assert sent == [("Mul", 0, -2.0), ("Mul", 1, 4.0),       # L = d·f
+                    ("Add", 0, -2.0), ("Add", 1, -2.0),      # d = e + c
+                    ("Mul", 0, 6.0), ("Mul", 1, -4.0)]       # e = a·b
+    assert [t.grad.item() for t in (a, b, c, f)] == [6.0, -4.0, -2.0, 4.0]
+
+
+def test_accumulate_grad_false_writes_no_grad_and_keeps_the_graph_with_retain_graph():
+    a = Tensor([1.0, 2.0], requires_grad=True)
+    h = (a * a).retain_grad()
+    loss = h.sum()
+    sent = {}
+    autograd.run_backward(loss, np.ones(()), retain_graph=True, accumulate_grad=False,
+                          on_gradient=lambda fn, i, g: sent.setdefault(fn.name, []).append(g.tolist()))
+    assert a.grad is None and h.grad is None
+    assert sent == {"Sum": [[1.0, 1.0]], "Mul": [[1.0, 2.0], [1.0, 2.0]]}   # a·a sends a to each side
+    loss.backward()     # the graph is still there
+    assert a.grad.tolist() == [2.0, 4.0]
+
+
+def test_topological_order_lists_inputs_first_and_matches_backward():
+    a = Tensor(2.0, requires_grad=True, name="a")
+    b = Tensor(-3.0, requires_grad=True, name="b")
+    c = Tensor(10.0, requires_grad=True, name="c")
+    f = Tensor(-2.0, requires_grad=True, name="f")
+    e = a * b
+    e.name = "e"
+    d = e + c
+    d.name = "d"
+    loss = d * f
+    loss.name = "L"
+    assert [t.name for t in autograd.topological_order(loss)] == ["b", "a", "e", "c", "d", "f", "L"]
+    assert autograd.topological_order(a) == [a]
+
+
 # ----------------------------------------------------------------------------- detach / retain_grad / requires_grad
 def test_detach():
     x = Tensor([1.0, 2.0], requires_grad=True)
@@ -582,14 +770,13 @@ def test_custom_function_plugs_into_the_graph():
 
     class Cube(Function):
         """y = x³;  f'(x) = 3x²."""
-        saved_inputs = (0,)
-
         def forward(self, x):
-            self.x = x
+            self.save_for_backward(x)
             return x ** 3
 
         def backward(self, grad):
-            return grad * 3 * self.x ** 2
+            x, = self.saved_tensors
+            return grad * 3 * x ** 2
 
     x = Tensor([1.0, 2.0], requires_grad=True)
     y = Cube.apply(x * 1)

@@ -12,29 +12,27 @@ from tinygrad_opt.ops import Function
 class WrongSquare(Function):
     """y = x²; backward deliberately returns x instead of 2x."""
 
-    saved_inputs = (0,)
-
     def forward(self, x):
-        self.x = x
+        self.save_for_backward(x)
         return x * x
 
     def backward(self, grad):
-        return grad * self.x
+        x, = self.saved_tensors
+        return grad * x
 
 
 class WrongSecondInput(Function):
     """y = a · b; the gradient for b is deliberately off by 1 at index (1, 2) only."""
 
-    saved_inputs = (0, 1)
-
     def forward(self, a, b):
-        self.a, self.b = a, b
+        self.save_for_backward(a, b)
         return a * b
 
     def backward(self, grad):
-        grad_b = grad * self.a
+        a, b = self.saved_tensors
+        grad_b = grad * a
         grad_b[1, 2] += 1.0
-        return grad * self.b, grad_b
+        return grad * b, grad_b
 
 
 class NoGradient(Function):

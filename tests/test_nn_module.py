@@ -165,7 +165,7 @@ def test_calling_a_module_labels_its_ops_with_the_module():
     assert out.grad_fn.inputs[0].grad_fn.scope == (model, model[1])
     loss = nn.MSELoss()(out, tg.zeros(1, 10))
     assert len(loss.grad_fn.scope) == 1 and isinstance(loss.grad_fn.scope[0], nn.MSELoss)
-    assert autograd._scope_stack == []
+    assert autograd.current_scope() == ()
 
 
 def test_forward_must_be_defined():

@@ -1,135 +1,172 @@
-"""Reverse-mode automatic differentiation: grad mode, topological order and the backward walk.
+"""Reverse-mode automatic differentiation: grad mode, the backward order and the backward walk.
 
 The graph is made of tensors and the `Function` objects that produced them
 (`tensor.grad_fn`, whose `inputs` are the tensors it was applied to). Backward visits every
-tensor that the root depends on in reverse topological order, so each tensor's gradient is
+op that the root depends on in reverse topological order, so each tensor's gradient is
 complete (all of its consumers have contributed) before it is passed further down:
 
     dL/d input_i  +=  (dL/d output) · (d output / d input_i)      (the chain rule, per op)
 
-This module knows nothing of the Tensor class beyond the attributes it reads
-(`grad_fn`, `requires_grad`, `grad`, `data`), so the dependency arrow points one way only.
+What this module knows of Tensor: the attributes it reads and writes — `data` (a numpy
+array), `grad_fn`, `_requires_grad`, `_retains_grad`, `grad` — and that `type(t)._wrap(array)`
+makes a tensor of the same class around an array (the new `.grad` of a leaf). It imports
+nothing from the package: `tensor.py` and `ops/` import it, not the other way round.
+
+Grad mode is kept per thread, as in PyTorch: `with no_grad():` in one thread does not stop
+another thread's recording, and every new thread starts with recording on.
 """
 import contextlib
+import contextvars
 import functools
 import itertools
 from heapq import heappop, heappush
 
-
-_grad_enabled = True
-# Numbers every recorded op in recording order; backward visits outputs from the highest down.
+# Grad mode and the open `scope` labels are context variables: each thread (and each asyncio
+# task) has its own value, a new thread starts from the defaults, and reading one is cheap
+# enough for every op to do it.
+_grad_mode = contextvars.ContextVar("tinygrad_opt.grad_mode", default=True)
+_restore = contextvars.ContextVar("tinygrad_opt.grad_mode_to_restore", default=())
+_scope = contextvars.ContextVar("tinygrad_opt.scope", default=())
+# Numbers every recorded op in recording order; backward visits ops from the highest down.
 _sequence = itertools.count()
 
 
 def is_grad_enabled() -> bool:
-    """True when operations record the graph (the default)."""
-    return _grad_enabled
+    """True when operations record the graph in this thread (the default)."""
+    return _grad_mode.get()
 
 
 class _GradMode(contextlib.ContextDecorator):
-    """Context manager and decorator that sets grad mode and restores the previous one."""
+    """Context manager and decorator that sets this thread's grad mode and restores the previous one."""
 
     def __init__(self, enabled: bool):
         self.enabled = enabled
-        self.previous = []
 
     def __enter__(self):
-        global _grad_enabled
-        self.previous.append(_grad_enabled)
-        _grad_enabled = self.enabled
+        # The mode to restore is kept with the thread, not in this object, so one instance
+        # used by several threads at once still restores each thread's own mode.
+        _restore.set(_restore.get() + (_grad_mode.get(),))
+        _grad_mode.set(self.enabled)
         return self
 
     def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self.previous.pop()
+        modes = _restore.get()
+        _grad_mode.set(modes[-1])
+        _restore.set(modes[:-1])
         return False
 
     def __call__(self, func):
-        # A fresh instance per call keeps recursive and concurrent uses independent.
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            with _GradMode(self.enabled):
+            with self:
                 return func(*args, **kwargs)
         return wrapper
 
 
 def no_grad(func=None):
-    """Operations inside do not record the graph: `with no_grad():`, `@no_grad()` or `@no_grad`."""
+    """Operations inside do not record the graph: `with no_grad():`, `@no_grad()` or `@no_grad`.
+
+    Per thread: other threads keep recording.
+    """
     return _GradMode(False) if func is None else _GradMode(False)(func)
 
 
 def enable_grad(func=None):
     """Turn recording back on inside a `no_grad` block (used by `Optimizer.step(closure)`);
-    `with enable_grad():`, `@enable_grad()` or `@enable_grad`."""
+    `with enable_grad():`, `@enable_grad()` or `@enable_grad`. Per thread."""
     return _GradMode(True) if func is None else _GradMode(True)(func)
 
 
 def set_grad_enabled(mode: bool):
-    """Context manager setting grad mode to `mode`, like `torch.set_grad_enabled`."""
+    """Context manager setting this thread's grad mode to `mode`, like `torch.set_grad_enabled`."""
     return _GradMode(bool(mode))
-
-
-_scope_stack = []
 
 
 class scope(contextlib.ContextDecorator):
     """Label the ops recorded inside (e.g. with the `nn.Module` being called).
 
     Each recorded Function gets `fn.scope`: the tuple of labels of the enclosing scopes,
-    outermost first, which drawings use to cluster a layer's ops. Costs nothing when unused.
+    outermost first, which drawings use to cluster a layer's ops. Per thread, like grad mode.
     """
 
     def __init__(self, label):
         self.label = label
 
     def __enter__(self):
-        outer = _scope_stack[-1] if _scope_stack else ()
-        _scope_stack.append(outer + (self.label,))
+        _scope.set(_scope.get() + (self.label,))
         return self
 
     def __exit__(self, *exc):
-        _scope_stack.pop()
+        _scope.set(_scope.get()[:-1])
         return False
 
 
-def topological_order(root):
-    """The tensors requiring grad that `root` depends on, in the order backward finishes them, reversed.
+def current_scope():
+    """The labels of the `scope`s open in this thread, outermost first (() outside any)."""
+    return _scope.get()
 
-    So `reversed(topological_order(root))` is exactly the order in which `backward()` completes
-    each tensor's gradient: every op's output is numbered (`grad_fn.seq`) when it is recorded,
-    after its inputs, so visiting outputs from the highest number down reaches each tensor only
-    after all of its consumers; a leaf is complete once its last (lowest-numbered) consumer ran.
-    The walk uses an explicit stack, so a chain of any depth is fine.
+
+# ----------------------------------------------------------------------------- the order
+def _walk(root):
+    """Yield the tensors made by ops that `root` depends on (root first), in backward's order.
+
+    Every op is numbered (`fn.seq`) when it is recorded, after the ops that made its inputs,
+    so taking the highest number first (a heap) reaches each tensor only after every op that
+    consumes it: by then its gradient is complete. Only edges into tensors that require grad
+    are followed. Iterative, so a chain of any depth is fine.
     """
-    keys = {id(root): _order_key(root, None, 0)}
-    found = [root]
-    stack = [root]
-    while stack:
-        fn = stack.pop().grad_fn
-        if fn is None:
-            continue
-        for position, parent in enumerate(fn.inputs):
-            if not parent._requires_grad:
-                continue
-            key = _order_key(parent, fn, position)
-            previous = keys.get(id(parent))
-            if previous is None:
-                keys[id(parent)] = key
-                found.append(parent)
-                stack.append(parent)
-            elif key < previous:  # a leaf is finished by its lowest-numbered consumer
-                keys[id(parent)] = key
-    found.sort(key=lambda tensor: keys[id(tensor)])
-    return found
+    if root.grad_fn is None:
+        return
+    heap = [(-root.grad_fn.seq, root)]
+    queued = {id(root)}
+    while heap:
+        tensor = heappop(heap)[1]
+        yield tensor
+        for parent in tensor.grad_fn.inputs:
+            if parent.grad_fn is not None and parent._requires_grad and id(parent) not in queued:
+                queued.add(id(parent))
+                heappush(heap, (-parent.grad_fn.seq, parent))
 
 
-def _order_key(tensor, consumer, position):
-    if tensor.grad_fn is not None:
-        return (tensor.grad_fn.seq, 1, 0)
-    # A leaf sorts just below the consumer that finishes it, inputs in their order.
-    return (consumer.seq if consumer is not None else 0, 0, -position)
+def backward_order(root):
+    """Yield the Functions `root` depends on, in the order `backward()` runs them.
+
+    The one order of the package: `run_backward` walks it, and drawings number the ops with
+    it. Each op comes after every op that consumes its output (the highest sequence number
+    `fn.seq` first: an op is always numbered after the ops that made its inputs), so when it
+    runs, the gradient of its output is complete. Ops reached only through tensors that do
+    not require grad are not visited.
+
+        for fn in backward_order(loss):
+            print(fn.name, [t.shape for t in fn.inputs])
+    """
+    for tensor in _walk(root):
+        yield tensor.grad_fn
 
 
+def topological_order(root):
+    """The tensors requiring grad that `root` depends on, inputs first, `root` last.
+
+    `reversed(topological_order(root))` is the order in which backward completes each
+    tensor's gradient: an op's output when the op runs (`backward_order`), a leaf right after
+    its last consumer ran (the leaves of one op in the order of its inputs).
+    """
+    made = list(_walk(root))
+    finished_after = {}   # id(leaf) -> (index in `made` of its last consumer, input position, leaf)
+    for step, tensor in enumerate(made):
+        for position, parent in enumerate(tensor.grad_fn.inputs):
+            if parent.grad_fn is None and parent._requires_grad:
+                finished_after[id(parent)] = (step, position, parent)
+    completed = [root] if root.grad_fn is None else []
+    leaves = sorted(finished_after.values(), key=lambda entry: entry[:2], reverse=True)
+    for step, tensor in enumerate(made):
+        completed.append(tensor)
+        while leaves and leaves[-1][0] == step:
+            completed.append(leaves.pop()[2])
+    return completed[::-1]
+
+
+# ----------------------------------------------------------------------------- the walk
 def _store_leaf_grad(tensor, grad, fresh):
     """Accumulate into `tensor.grad`: take `grad` as the new `.grad` when the walk owns it, else copy."""
     if grad.dtype != tensor.data.dtype:
@@ -139,32 +176,37 @@ def _store_leaf_grad(tensor, grad, fresh):
         raise RuntimeError(f"internal error: gradient of shape {grad.shape} for a tensor of shape {tensor.data.shape}")
     existing = tensor.grad
     if existing is None:
-        tensor.grad = _wrap_tensor(grad if fresh else grad.copy())
+        tensor.grad = type(tensor)._wrap(grad if fresh else grad.copy())
     else:
         existing.data += grad
 
 
-def run_backward(root, gradient, retain_graph=False):
+def run_backward(root, gradient, retain_graph=False, on_gradient=None, accumulate_grad=True):
     """Fill `.grad` of every leaf (and every tensor with `retain_grad()`) that `root` depends on.
 
-    `gradient` is dL/d root as a numpy array of root's shape. Recorded outputs are visited from
-    the highest sequence number down (a heap), which is a reverse topological order: an op's
-    output is always numbered after its inputs, so when a tensor is reached every consumer has
-    already added its share (dL/dx = Σ over consumers). Leaves accumulate as shares arrive.
-    Unless `retain_graph`, every op's saved arrays are released afterwards, and a second
-    backward through them raises.
+    `gradient` is dL/d root as a numpy array of root's shape. The ops run in `backward_order`;
+    each tensor's gradient is the sum of what its consumers sent (dL/dx = Σ over consumers),
+    and a leaf accumulates as the shares arrive. Unless `retain_graph`, every op's saved
+    arrays are released afterwards, and a second backward through them raises.
+
+    `on_gradient(fn, input_index, grad)`, when given, is called for every input of every op
+    run, with the array the op sends that input (None when it sends nothing), so a drawing
+    can show each edge's gradient without replaying the chain rule. With
+    `accumulate_grad=False` no `.grad` is written (the callback sees everything).
     """
     if root.grad_fn is None:
-        _store_leaf_grad(root, gradient, fresh=False)
+        if accumulate_grad:
+            _store_leaf_grad(root, gradient, fresh=False)
         return
     # id(tensor) -> (gradient so far, whether the walk allocated that array itself and may
     # therefore hand it to a leaf as its .grad without copying)
     pending = {id(root): (gradient, False)}
-    heap = [(-root.grad_fn.seq, root)]
-    while heap:
-        tensor = heappop(heap)[1]
-        grad, fresh = pending.pop(id(tensor))
-        if tensor._retains_grad:
+    for tensor in _walk(root):
+        entry = pending.pop(id(tensor), None)
+        if entry is None:  # every consumer sent None (e.g. a custom op with no gradient)
+            continue
+        grad, fresh = entry
+        if tensor._retains_grad and accumulate_grad:
             _store_leaf_grad(tensor, grad, fresh)
         fn = tensor.grad_fn
         if fn._released or fn._saved_versions:
@@ -172,6 +214,9 @@ def run_backward(root, gradient, retain_graph=False):
         input_grads = fn.backward(grad)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
+        if on_gradient is not None:
+            for index, parent_grad in enumerate(input_grads):
+                on_gradient(fn, index, parent_grad)
         for parent, parent_grad in zip(fn.inputs, input_grads):
             if parent_grad is None or not parent._requires_grad:
                 continue
@@ -179,15 +224,14 @@ def run_backward(root, gradient, retain_graph=False):
             # gradient, views of it, or new arrays), and not handed to two inputs at once.
             parent_fresh = (parent_grad is not grad and parent_grad.base is None
                             and not (len(input_grads) > 1 and _handed_out_twice(parent_grad, input_grads)))
-            parent_fn = parent.grad_fn
-            if parent_fn is None:
-                _store_leaf_grad(parent, parent_grad, parent_fresh)
+            if parent.grad_fn is None:
+                if accumulate_grad:
+                    _store_leaf_grad(parent, parent_grad, parent_fresh)
                 continue
             key = id(parent)
             earlier = pending.get(key)
             if earlier is None:
                 pending[key] = (parent_grad, parent_fresh)
-                heappush(heap, (-parent_fn.seq, parent))
             else:
                 # Out of place: either array may be shared (Add hands its incoming gradient to both sides).
                 pending[key] = (earlier[0] + parent_grad, True)
@@ -197,11 +241,3 @@ def run_backward(root, gradient, retain_graph=False):
 
 def _handed_out_twice(array, arrays):
     return sum(1 for other in arrays if other is array) > 1
-
-
-def _wrap_tensor(array):
-    global _wrap_tensor
-    from .tensor import Tensor  # the leaf's .grad is a Tensor; imported on first use to keep arrows down
-
-    _wrap_tensor = Tensor._wrap
-    return _wrap_tensor(array)

@@ -278,7 +278,7 @@ class Tensor:
 
     # ----------------------------------------------------------------- in place
     def _check_inplace(self):
-        if autograd._grad_enabled and self._requires_grad:
+        if autograd.is_grad_enabled() and self._requires_grad:
             if self.grad_fn is None:
                 raise RuntimeError(
                     "a leaf Variable that requires grad is being used in an in-place operation; "
@@ -338,7 +338,7 @@ class Tensor:
         # `x += y` changes x in place when nothing needs recording (e.g. `w -= lr * w.grad` under
         # no_grad, keeping w a leaf). When it must be recorded, Python rebinds x to the
         # out-of-place result instead; only a leaf that requires grad is refused, as in PyTorch.
-        recording = autograd._grad_enabled and (
+        recording = autograd.is_grad_enabled() and (
             self._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
         if not recording:
             return self._inplace(ufunc, other)
@@ -635,7 +635,8 @@ def where(condition, input, other):
     if not isinstance(input, Tensor):
         input = other._lift(input) if isinstance(other, Tensor) else Tensor(input)
     other = input._lift(other)
-    return _ops.Where.apply(input, other, condition=condition.astype(bool, copy=False))
+    # A copy: Where keeps the condition for backward, and its tensor may change in place.
+    return _ops.Where.apply(input, other, condition=condition.astype(bool))
 
 
 from . import ops as _ops  # noqa: E402  (the ops need Tensor defined first)

@@ -9,7 +9,7 @@ Activations (elementwise unless noted):
     linear(x, W, b) = x·Wᵀ + b          dropout(x): x·m/(1 − p), m ~ Bernoulli(1 − p)
 
 Losses take `reduction='mean'|'sum'|'none'`; their formulas and derivatives are in
-`tinygrad_opt.nn.loss_functions`, where each is one fused op. Every argument is checked here
+`tinygrad_opt.ops.loss`, where each is one fused op. Every argument is checked here
 first (shapes, labels, ranges), and a bad one raises ValueError naming the loss and the value;
 nothing is computed or recorded before the checks pass.
 """
@@ -18,7 +18,6 @@ import numpy as np
 from .. import ops
 from ..random import default_generator
 from ..tensor import Tensor
-from . import loss_functions as lf
 
 
 # ---------------------------------------------------------------------- activations
@@ -89,7 +88,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 # ---------------------------------------------------------------------- argument checks
 def _check_reduction(name, reduction):
-    if reduction not in lf.REDUCTIONS:
+    if reduction not in ops.REDUCTIONS:
         raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
@@ -124,7 +123,8 @@ def _constant(name, what, value, input, shape=None):
     """A weight-like argument as an array of input's dtype (None stays None)."""
     if value is None:
         return None
-    array = np.asarray(value.data if isinstance(value, Tensor) else value, dtype=input.data.dtype)
+    # A copy: the op keeps it for backward, and the caller's tensor may change in place later.
+    array = np.array(value.data if isinstance(value, Tensor) else value, dtype=input.data.dtype)
     if shape is not None:
         if array.shape != shape:
             raise ValueError(f"{name}: {what} must have shape {shape} (one per class), got {array.shape}")
@@ -141,7 +141,8 @@ def _constant(name, what, value, input, shape=None):
 def _labels(name, input, target, ignore_index):
     """Class labels as an integer array of the right shape, every label checked; and
     `ignore_index` if some label equals it, else None (the op then skips the masking)."""
-    labels = target.data if isinstance(target, Tensor) else np.asarray(target)
+    # A copy: the op keeps the labels for backward, and the caller's tensor may change in place.
+    labels = np.array(target.data if isinstance(target, Tensor) else target)
     class_axis = 1 if input.ndim >= 2 else 0
     n_classes = input.shape[class_axis]
     expected = input.shape[:class_axis] + input.shape[class_axis + 1:]
@@ -175,7 +176,7 @@ def mse_loss(input, target, reduction="mean"):
     _check_reduction("MSELoss", reduction)
     _check_input("MSELoss", input)
     target = _float_target("MSELoss", input, target)
-    return lf.MSE.apply(input, target, reduction=reduction)
+    return ops.MSE.apply(input, target, reduction=reduction)
 
 
 def l1_loss(input, target, reduction="mean"):
@@ -183,7 +184,7 @@ def l1_loss(input, target, reduction="mean"):
     _check_reduction("L1Loss", reduction)
     _check_input("L1Loss", input)
     target = _float_target("L1Loss", input, target)
-    return lf.L1.apply(input, target, reduction=reduction)
+    return ops.L1.apply(input, target, reduction=reduction)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0):
@@ -194,7 +195,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
     if not delta > 0:
         raise ValueError(f"HuberLoss: delta must be positive, got {delta}")
     target = _float_target("HuberLoss", input, target)
-    return lf.Huber.apply(input, target, reduction=reduction, delta=float(delta))
+    return ops.Huber.apply(input, target, reduction=reduction, delta=float(delta))
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
@@ -221,9 +222,9 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     options = dict(weight=weight, ignore_index=ignore_index, reduction=reduction,
                    label_smoothing=float(label_smoothing))
     if probabilities:
-        return lf.CrossEntropy.apply(input, _float_target(name, input, target), **options)
+        return ops.CrossEntropy.apply(input, _float_target(name, input, target), **options)
     labels, options["ignore_index"] = _labels(name, input, target, ignore_index)
-    return lf.CrossEntropy.apply(input, labels=labels, **options)
+    return ops.CrossEntropy.apply(input, labels=labels, **options)
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
@@ -237,7 +238,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     n_classes = input.shape[1 if input.ndim >= 2 else 0]
     weight = _constant(name, "weight", weight, input, shape=(n_classes,)) if weight is not None else None
     labels, ignore_index = _labels(name, input, target, ignore_index)
-    return lf.NLL.apply(input, labels=labels, weight=weight, ignore_index=ignore_index, reduction=reduction)
+    return ops.NLL.apply(input, labels=labels, weight=weight, ignore_index=ignore_index, reduction=reduction)
 
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
@@ -250,7 +251,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     _check_range(name, "input", input.data)
     _check_range(name, "target", target.data)
     weight = _constant(name, "weight", weight, input)
-    return lf.BinaryCrossEntropy.apply(input, target, weight=weight, reduction=reduction)
+    return ops.BinaryCrossEntropy.apply(input, target, weight=weight, reduction=reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
@@ -264,5 +265,5 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     _check_range(name, "target", target.data)
     weight = _constant(name, "weight", weight, input)
     pos_weight = _constant(name, "pos_weight", pos_weight, input)
-    return lf.BinaryCrossEntropyWithLogits.apply(input, target, weight=weight, pos_weight=pos_weight,
+    return ops.BinaryCrossEntropyWithLogits.apply(input, target, weight=weight, pos_weight=pos_weight,
                                                  reduction=reduction)

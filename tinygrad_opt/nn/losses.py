@@ -1,12 +1,12 @@
 """Loss modules: `criterion = CrossEntropyLoss(); loss = criterion(logits, labels)`.
 
 Each holds its settings and calls the functional form in `tinygrad_opt.nn.functional`, whose
-docstrings (and `loss_functions`) give the formulas and derivatives. Class weights are
+docstrings (and the ops in `tinygrad_opt.ops.loss`) give the formulas and derivatives. Class weights are
 registered as buffers, as in PyTorch, so they appear in `state_dict()`.
 """
 from ..tensor import Tensor
 from . import functional as F
-from .loss_functions import REDUCTIONS
+from ..ops import REDUCTIONS
 from .module import Module
 
 

@@ -7,3 +7,5 @@ from .elementwise import (Exp, Log, Sqrt, Abs, Tanh, Sigmoid, ReLU, LeakyReLU, G
 from .reduce import Sum, Mean, Max, Min, normalize_axes
 from .softmax import LogSumExp, LogSoftmax, Softmax
 from .shape import Reshape, Permute, Expand, GetItem, Cat, Stack
+from .loss import (MSE, L1, Huber, CrossEntropy, NLL, BinaryCrossEntropy, BinaryCrossEntropyWithLogits,
+                   REDUCTIONS)

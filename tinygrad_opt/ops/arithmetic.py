@@ -33,14 +33,12 @@ class Sub(Function):
 class Mul(Function):
     """out = a · b;  ∂out/∂a = b,  ∂out/∂b = a."""
 
-    saved_inputs = (0, 1)
-
     def forward(self, a, b):
-        self.a, self.b = a, b
+        self.save_for_backward(a, b)
         return a * b
 
     def backward(self, grad):
-        a, b = self.a, self.b
+        a, b = self.saved_tensors
         grad_a = unbroadcast(grad * b, a.shape) if self.inputs[0].requires_grad else None
         grad_b = unbroadcast(grad * a, b.shape) if self.inputs[1].requires_grad else None
         return grad_a, grad_b
@@ -49,16 +47,14 @@ class Mul(Function):
 class Div(Function):
     """out = a / b;  ∂out/∂a = 1/b,  ∂out/∂b = −a/b²."""
 
-    saved_inputs = (0, 1)
-
     def forward(self, a, b):
-        self.a, self.b = a, b
+        self.save_for_backward(a, b)
         if a.dtype.kind != "f" and b.dtype.kind != "f":  # int / int is float32, as in PyTorch
             return np.true_divide(a, b, dtype=np.float32)
         return a / b
 
     def backward(self, grad):
-        a, b = self.a, self.b
+        a, b = self.saved_tensors
         grad_a = unbroadcast(grad / b, a.shape) if self.inputs[0].requires_grad else None
         grad_b = unbroadcast(-grad * a / (b * b), b.shape) if self.inputs[1].requires_grad else None
         return grad_a, grad_b
@@ -77,43 +73,40 @@ class Neg(Function):
 class PowScalar(Function):
     """out = aᵖ for a constant number p;  ∂out/∂a = p · aᵖ⁻¹."""
 
-    saved_inputs = (0,)
-
     def forward(self, a, exponent):
         if isinstance(exponent, float):
             exponent = float(exponent)  # a numpy float64 would promote float32 data to float64
-        self.a, self.exponent = a, exponent
+        self.save_for_backward(a)
+        self.exponent = exponent
         if exponent == 2:
             return a * a
         return a ** exponent
 
     def backward(self, grad):
+        a, = self.saved_tensors
         p = self.exponent
         if p == 2:
-            return grad * (2 * self.a)
+            return grad * (2 * a)
         if p == 0:
             return np.zeros_like(grad)
-        return grad * (p * self.a ** (p - 1))
+        return grad * (p * a ** (p - 1))
 
 
 class Pow(Function):
     """out = aᵇ for tensors a, b;  ∂out/∂a = b · aᵇ⁻¹,  ∂out/∂b = aᵇ · ln a (0 where a = 0)."""
 
-    saved_inputs = (0, 1)
-    saves_output = True
-
     def forward(self, a, b):
-        self.a, self.b = a, b
-        self.out = a ** b
-        return self.out
+        out = a ** b
+        self.save_for_backward(a, b, out)
+        return out
 
     def backward(self, grad):
-        a, b = self.a, self.b
+        a, b, out = self.saved_tensors
         grad_a = grad_b = None
         if self.inputs[0].requires_grad:
             grad_a = unbroadcast(grad * b * a ** (b - 1), a.shape)
         if self.inputs[1].requires_grad:
             with np.errstate(divide="ignore", invalid="ignore"):
-                log_a = np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0).astype(self.out.dtype, copy=False)
-            grad_b = unbroadcast(grad * self.out * log_a, b.shape)
+                log_a = np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0).astype(out.dtype, copy=False)
+            grad_b = unbroadcast(grad * out * log_a, b.shape)
         return grad_a, grad_b

@@ -1,18 +1,24 @@
 """The unit every differentiable op is made of: a `Function` with `forward` and `backward`.
 
-An op subclasses `Function`, computes its output from numpy arrays in `forward` (saving on
-`self` what backward will need) and, in `backward`, turns dL/d output into dL/d input for each
-input — the local rule of the chain rule, right next to the forward it differentiates:
+An op subclasses `Function`, computes its output from numpy arrays in `forward` — declaring
+with `self.save_for_backward(...)` the arrays its backward will read — and, in `backward`,
+turns dL/d output into dL/d input for each input: the local rule of the chain rule, right
+next to the forward it differentiates:
 
     class Mul(Function):
         def forward(self, a, b):
-            self.a, self.b = a, b
+            self.save_for_backward(a, b)
             return a * b
         def backward(self, grad):               # d(ab)/da = b, d(ab)/db = a
-            return grad * self.b, grad * self.a
+            a, b = self.saved_tensors
+            return grad * b, grad * a
 
 `Mul.apply(x, y)` runs forward on the tensors' arrays and, when grad mode is on and an input
 requires grad, records the Function as the output's `grad_fn`.
+
+Contract for `forward`: every array backward reads goes through `save_for_backward`
+(settings such as axes or shapes may be plain attributes). That one declaration is what lets
+the engine catch an input or output changed in place before backward.
 
 Contract for `backward`: return one array (or None for "no gradient") per input, each of that
 input's shape, and either the incoming `grad` itself (or a view of it) or a freshly allocated
@@ -40,6 +46,42 @@ def unbroadcast(grad, shape):
     return summed.reshape(shape)
 
 
+# Bound once: each op reads this thread's grad mode and scope (see autograd.py).
+_grad_enabled = autograd._grad_mode.get
+_current_scope = autograd._scope.get
+
+
+def _versions_of(saved, inputs, out):
+    """(counter, version, counter, version, ...) of every tensor whose data a saved array is or views.
+
+    One flat tuple: in a long graph every extra container per op is one more object for the
+    garbage collector to scan. An array computed in forward is the op's own and needs none.
+    """
+    versions = ()
+    for array in saved:
+        if array is None:
+            continue
+        for tensor in inputs:
+            if array is tensor.data:
+                break
+        else:
+            tensor = out if array is out.data else _tensor_viewed_by(array, inputs + (out,))
+            if tensor is None:
+                continue
+        counter = tensor._version_counter
+        versions += (counter, counter[0])
+    return versions
+
+
+def _tensor_viewed_by(array, tensors):
+    """The tensor whose data shares memory with `array` (a view of it, or one it views), or None."""
+    for tensor in tensors:
+        data = tensor.data
+        if (array.base is not None or data.base is not None) and np.may_share_memory(array, data):
+            return tensor
+    return None
+
+
 def _ints_take_float_dtype(arrays):
     """PyTorch's mixing rule: integer and bool operands of an op with a float operand take that
     float dtype (numpy alone would turn int64 with float32 into float64)."""
@@ -53,23 +95,29 @@ def _ints_take_float_dtype(arrays):
 class Function:
     """One recorded op. Subclasses define `forward(*arrays, **options)` and `backward(grad)`.
 
-    Class attributes say which tensors' data backward reads, so an in-place change to one of
-    them after the forward is caught instead of giving a wrong gradient:
-    `saved_inputs` (indices of inputs) and `saves_output`.
+    `self.save_for_backward(*arrays)` in forward keeps the arrays backward reads
+    (`self.saved_tensors` there). When the op is recorded, each saved array that is an
+    input's or the output's data (or a view of it) has that tensor's version noted, and
+    backward refuses to run if the tensor was changed in place since: the gradient would be
+    computed from the wrong numbers.
     `is_view` marks ops whose output may share memory with input 0 (reshape, transpose, ...);
     such outputs share the input's version counter, as views do in PyTorch.
     """
 
-    saved_inputs = ()
-    saves_output = False
     is_view = False
 
-    # inputs: the input tensors; _saved_versions: counter, version, counter, ... checked in backward;
+    # inputs: the input tensors; saved_tensors: what forward saved for backward;
+    # _saved_versions: counter, version, counter, ... checked in backward;
     # _released: True once backward freed the saved arrays.
     inputs = ()
     scope = ()
+    saved_tensors = ()
     _saved_versions = ()
     _released = False
+
+    def save_for_backward(self, *arrays):
+        """Keep `arrays` (numpy arrays, or None) for backward, which reads them as `self.saved_tensors`."""
+        self.saved_tensors = arrays
 
     @property
     def name(self):
@@ -103,7 +151,7 @@ class Function:
         out = Tensor._wrap(data)
         if fn.is_view and np.may_share_memory(data, inputs[0].data):
             out._version_counter = inputs[0]._version_counter
-        if not autograd._grad_enabled or data.dtype.kind != "f":
+        if not _grad_enabled() or data.dtype.kind != "f":
             return out
         for tensor in inputs:
             if tensor._requires_grad:
@@ -114,18 +162,11 @@ class Function:
         out.grad_fn = fn
         fn.inputs = inputs
         fn.seq = next(autograd._sequence)
-        if autograd._scope_stack:
-            fn.scope = autograd._scope_stack[-1]
-        if cls.saved_inputs or cls.saves_output:
-            # One flat tuple (counter, version, counter, version, ...): in a long graph every
-            # extra container per op is one more object for the garbage collector to scan.
-            saved = []
-            for i in cls.saved_inputs:
-                counter = inputs[i]._version_counter
-                saved += (counter, counter[0])
-            if cls.saves_output:
-                saved += (out._version_counter, out._version_counter[0])
-            fn._saved_versions = tuple(saved)
+        scope = _current_scope()
+        if scope:
+            fn.scope = scope
+        if fn.saved_tensors:
+            fn._saved_versions = _versions_of(fn.saved_tensors, inputs, out)
         return out
 
     def forward(self, *arrays, **options):

@@ -15,19 +15,17 @@ class MatMul(Function):
     dimensions broadcast; their gradients are summed back by `unbroadcast`.
     """
 
-    saved_inputs = (0, 1)
-
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError("matmul: both operands must have at least one dimension, got a 0-d tensor")
         if a.shape[-1] != b.shape[0 if b.ndim == 1 else -2]:
             raise ValueError(f"matmul: shapes {a.shape} and {b.shape} don't fit: "
                              f"{a.shape[-1]} (last of the first) != {b.shape[0 if b.ndim == 1 else -2]}")
-        self.a, self.b = a, b
+        self.save_for_backward(a, b)
         return a @ b
 
     def backward(self, grad):
-        a, b = self.a, self.b
+        a, b = self.saved_tensors
         if a.ndim == 2 and b.ndim == 2:  # the common case, without reshaping
             grad_a = grad @ b.T if self.inputs[0].requires_grad else None
             grad_b = a.T @ grad if self.inputs[1].requires_grad else None
@@ -54,20 +52,18 @@ class Linear(Function):
     ∂L/∂x = g @ W,  ∂L/∂W = gᵀ @ x (summed over all leading dims),  ∂L/∂b = Σ g over leading dims.
     """
 
-    saved_inputs = (0, 1)
-
     def forward(self, x, weight, bias=None):
         if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
             raise ValueError(f"linear: input of shape {x.shape} doesn't fit weight of shape "
                              f"{weight.shape}: expected last dimension {weight.shape[1]}")
-        self.x, self.weight = x, weight
+        self.save_for_backward(x, weight)
         out = x @ weight.T
         if bias is not None:
             out += bias
         return out
 
     def backward(self, grad):
-        x, weight = self.x, self.weight
+        x, weight = self.saved_tensors
         grad2 = grad.reshape(-1, grad.shape[-1])
         grad_x = grad @ weight if self.inputs[0].requires_grad else None
         grad_w = grad2.T @ x.reshape(-1, x.shape[-1]) if self.inputs[1].requires_grad else None

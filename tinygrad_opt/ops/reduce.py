@@ -59,22 +59,22 @@ class Mean(Function):
 class Max(Function):
     """y = max x over `axis`;  ∂y/∂xᵢ = 1/k for the k elements equal to the max, else 0."""
 
-    saved_inputs = (0,)
-    saves_output = True
     reduce = staticmethod(np.max)
 
     def forward(self, x, axis=None, keepdims=False):
         if x.size == 0:
             raise ValueError(f"{self.name.lower()}: the tensor is empty")
         self.axes = normalize_axes(axis, x.ndim)
-        self.keepdims, self.x = keepdims, x
-        self.out = self.reduce(x, axis=self.axes, keepdims=True)
-        return self.out if keepdims else np.squeeze(self.out, axis=self.axes)
+        self.keepdims = keepdims
+        out = self.reduce(x, axis=self.axes, keepdims=True)
+        self.save_for_backward(x, out)
+        return out if keepdims else np.squeeze(out, axis=self.axes)
 
     def backward(self, grad):
-        winners = self.x == self.out
+        x, out = self.saved_tensors
+        winners = x == out
         share = winners / winners.sum(axis=self.axes, keepdims=True)
-        return _expand_reduced(grad, self.axes, self.keepdims, self.x.shape) * share.astype(grad.dtype)
+        return _expand_reduced(grad, self.axes, self.keepdims, x.shape) * share.astype(grad.dtype)
 
 
 class Min(Max):

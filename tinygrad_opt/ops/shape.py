@@ -86,10 +86,11 @@ def plain_index(index):
     """Replace Tensors in an index by their numpy arrays."""
     from ..tensor import Tensor
 
+    # Index tensors are copied: backward reads the index, and the tensor may change in place.
     if isinstance(index, Tensor):
-        return index.data
+        return index.data.copy()
     if isinstance(index, tuple):
-        return tuple(p.data if isinstance(p, Tensor) else p for p in index)
+        return tuple(p.data.copy() if isinstance(p, Tensor) else p for p in index)
     if isinstance(index, list):
         return np.asarray(index)
     return index
@@ -100,7 +101,7 @@ class Cat(Function):
 
     def forward(self, *arrays, axis=0):
         self.axis = axis
-        self.splits = np.cumsum([a.shape[axis] for a in arrays])[:-1]
+        self.splits = np.cumsum([a.shape[axis] for a in arrays])[:-1].tolist()
         return np.concatenate(arrays, axis=axis)
 
     def backward(self, grad):

@@ -26,45 +26,46 @@ class LogSumExp(Function):
 
     def forward(self, x, axis=None, keepdims=False):
         self.axes, self.keepdims, self.ndim = normalize_axes(axis, x.ndim), keepdims, x.ndim
-        shift, self.shifted = _shift(x, self.axes)
-        self.log_sum = _log_sum_exp(self.shifted, self.axes)
-        lse = shift + self.log_sum
+        shift, shifted = _shift(x, self.axes)
+        log_sum = _log_sum_exp(shifted, self.axes)
+        self.save_for_backward(shifted, log_sum)
+        lse = shift + log_sum
         return lse if keepdims else np.squeeze(lse, axis=self.axes)
 
     def backward(self, grad):
+        shifted, log_sum = self.saved_tensors
         if not self.keepdims and self.ndim:
             grad = np.expand_dims(grad, self.axes)
-        return grad * np.exp(self.shifted - self.log_sum)
+        return grad * np.exp(shifted - log_sum)
 
 
 class LogSoftmax(Function):
     """y = x − logsumexp(x) along `axis`;  ∂L/∂x = g − softmax(x) · Σ g  (sums along `axis`)."""
-
-    saves_output = True
 
     def forward(self, x, axis=-1):
         self.axes = normalize_axes(axis, x.ndim)
         # (x − m) − ln Σ e^(x−m), not x − logsumexp(x): adding m and subtracting it again
         # would lose float32 precision for large |x|.
         shifted = _shift(x, self.axes)[1]
-        self.out = shifted - _log_sum_exp(shifted, self.axes)
-        return self.out
+        out = shifted - _log_sum_exp(shifted, self.axes)
+        self.save_for_backward(out)
+        return out
 
     def backward(self, grad):
-        return grad - np.exp(self.out) * grad.sum(axis=self.axes, keepdims=True)
+        out, = self.saved_tensors
+        return grad - np.exp(out) * grad.sum(axis=self.axes, keepdims=True)
 
 
 class Softmax(Function):
     """y = e^(x − logsumexp(x)) along `axis`;  ∂L/∂x = y ⊙ (g − Σ g ⊙ y)  (sums along `axis`)."""
 
-    saves_output = True
-
     def forward(self, x, axis=-1):
         self.axes = normalize_axes(axis, x.ndim)
         exps = np.exp(_shift(x, self.axes)[1])
-        self.out = exps / exps.sum(axis=self.axes, keepdims=True)
-        return self.out
+        out = exps / exps.sum(axis=self.axes, keepdims=True)
+        self.save_for_backward(out)
+        return out
 
     def backward(self, grad):
-        out = self.out
+        out, = self.saved_tensors
         return out * (grad - (grad * out).sum(axis=self.axes, keepdims=True))

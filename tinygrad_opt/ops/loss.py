@@ -1,5 +1,6 @@
 """The losses as fused ops: each is one `Function` whose forward and backward are a few numpy
 lines, instead of a chain of small ops (fewer nodes, fewer temporaries, a stable formula).
+`tinygrad_opt.nn.functional` (and the `nn.*Loss` modules on top of it) call them.
 
 Notation: x the prediction (input), y the target, lₙ the loss of element n, and the reduction
     'none': L = (lₙ),   'sum': L = Σₙ lₙ,   'mean': L = Σₙ lₙ / D
@@ -14,7 +15,7 @@ would cast an integer input mixed with float ones to float.
 """
 import numpy as np
 
-from ..ops import Function
+from .function import Function
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -39,11 +40,14 @@ class MSE(Function):
     """lₙ = (xₙ − yₙ)²;   ∂lₙ/∂xₙ = 2(xₙ − yₙ),   ∂lₙ/∂yₙ = −2(xₙ − yₙ)."""
 
     def forward(self, input, target, reduction="mean"):
-        self.diff, self.reduction = input - target, reduction
-        return _reduce(self.diff * self.diff, reduction)
+        diff = input - target
+        self.save_for_backward(diff)
+        self.reduction = reduction
+        return _reduce(diff * diff, reduction)
 
     def backward(self, grad):
-        grad_input = (2 * _per_element(grad, self.reduction, self.diff.size)) * self.diff
+        diff, = self.saved_tensors
+        grad_input = (2 * _per_element(grad, self.reduction, diff.size)) * diff
         return grad_input, (-grad_input if self.inputs[1].requires_grad else None)
 
 
@@ -51,11 +55,14 @@ class L1(Function):
     """lₙ = |xₙ − yₙ|;   ∂lₙ/∂xₙ = sign(xₙ − yₙ) (0 where equal),   ∂lₙ/∂yₙ = −sign(xₙ − yₙ)."""
 
     def forward(self, input, target, reduction="mean"):
-        self.diff, self.reduction = input - target, reduction
-        return _reduce(np.abs(self.diff), reduction)
+        diff = input - target
+        self.save_for_backward(diff)
+        self.reduction = reduction
+        return _reduce(np.abs(diff), reduction)
 
     def backward(self, grad):
-        grad_input = _per_element(grad, self.reduction, self.diff.size) * np.sign(self.diff)
+        diff, = self.saved_tensors
+        grad_input = _per_element(grad, self.reduction, diff.size) * np.sign(diff)
         return grad_input, (-grad_input if self.inputs[1].requires_grad else None)
 
 
@@ -67,14 +74,17 @@ class Huber(Function):
     """
 
     def forward(self, input, target, reduction="mean", delta=1.0):
-        self.diff, self.reduction, self.delta = input - target, reduction, delta
-        size = np.abs(self.diff)
-        losses = np.where(size < delta, 0.5 * self.diff * self.diff, delta * (size - 0.5 * delta))
+        diff = input - target
+        self.save_for_backward(diff)
+        self.reduction, self.delta = reduction, delta
+        size = np.abs(diff)
+        losses = np.where(size < delta, 0.5 * diff * diff, delta * (size - 0.5 * delta))
         return _reduce(losses.astype(input.dtype, copy=False), reduction)
 
     def backward(self, grad):
-        slope = np.clip(self.diff, -self.delta, self.delta)
-        grad_input = _per_element(grad, self.reduction, self.diff.size) * slope
+        diff, = self.saved_tensors
+        slope = np.clip(diff, -self.delta, self.delta)
+        grad_input = _per_element(grad, self.reduction, diff.size) * slope
         return grad_input, (-grad_input if self.inputs[1].requires_grad else None)
 
 
@@ -141,7 +151,7 @@ class CrossEntropy(Function):
         `ignore_index` is None when no label is to be ignored."""
         class_axis = 1 if logits.ndim >= 2 else 0
         self.shape, self.class_axis, self.reduction = logits.shape, class_axis, reduction
-        self.smoothing, self.weight = label_smoothing, weight
+        self.smoothing = label_smoothing
         z = _as_rows(logits, class_axis)
         n_classes = z.shape[1]
         log_p = z - z.max(axis=1, keepdims=True)
@@ -149,12 +159,11 @@ class CrossEntropy(Function):
         sum_exp = p.sum(axis=1, keepdims=True)
         log_p -= np.log(sum_exp)
         p /= sum_exp
-        self.log_p, self.p = log_p, p
-        self.labels = self.q = self.q_total = None
         if target is None and weight is None and not label_smoothing and ignore_index is None:
-            self.labels = labels.reshape(-1)
-            losses = -log_p[np.arange(self.labels.shape[0]), self.labels]
+            labels = labels.reshape(-1)
+            losses = -log_p[np.arange(labels.shape[0]), labels]
             self.denominator = losses.shape[0]
+            self.save_for_backward(log_p, p, labels, None, None, None)
         else:
             if target is not None:
                 q = _as_rows(target, class_axis)
@@ -162,33 +171,35 @@ class CrossEntropy(Function):
                     q = q * (1 - label_smoothing) + label_smoothing / n_classes
                 if weight is not None:
                     q = q * weight
-                self.q_total, self.denominator = q.sum(axis=1, keepdims=True), q.shape[0]
+                q_total, self.denominator = q.sum(axis=1, keepdims=True), q.shape[0]
             else:
-                q, self.denominator, self.q_total = _label_distribution(
+                q, self.denominator, q_total = _label_distribution(
                     labels.reshape(-1), n_classes, weight, ignore_index, label_smoothing, logits.dtype)
-            self.q = q
+            self.save_for_backward(log_p, p, None, q, q_total, weight)
             losses = -(q * log_p).sum(axis=1)
         out_shape = self.shape[:class_axis] + self.shape[class_axis + 1:]
         return _reduce(losses.reshape(out_shape), reduction, self.denominator)
 
     def backward(self, grad):
+        log_p, p, labels, q, q_total, weight = self.saved_tensors
         g = _per_element(grad, self.reduction, self.denominator)
         if self.reduction == "none":
             g = np.reshape(g, (-1, 1))
-        if self.labels is not None:
-            grad_rows = self.p * g
-            grad_rows[np.arange(self.labels.shape[0]), self.labels] -= g if self.reduction != "none" else g[:, 0]
+        if labels is not None:
+            grad_rows = p * g
+            grad_rows[np.arange(labels.shape[0]), labels] -= g if self.reduction != "none" else g[:, 0]
         else:
-            p = self.p if self.q_total is None else self.q_total * self.p
-            grad_rows = (p - self.q) * g
+            if q_total is not None:
+                p = q_total * p
+            grad_rows = (p - q) * g
         grad_logits = _from_rows(grad_rows, self.shape, self.class_axis)
         if len(self.inputs) == 1:
             return grad_logits
         grad_target = None
         if self.inputs[1].requires_grad:
-            rows = -(1 - self.smoothing) * self.log_p * g
-            if self.weight is not None:
-                rows = rows * self.weight
+            rows = -(1 - self.smoothing) * log_p * g
+            if weight is not None:
+                rows = rows * weight
             grad_target = _from_rows(rows, self.shape, self.class_axis)
         return grad_logits, grad_target
 
@@ -204,16 +215,18 @@ class NLL(Function):
         class_axis = 1 if input.ndim >= 2 else 0
         self.shape, self.class_axis, self.reduction = input.shape, class_axis, reduction
         x = _as_rows(input, class_axis)
-        self.q, self.denominator, _ = _label_distribution(
+        q, self.denominator, _ = _label_distribution(
             labels.reshape(-1), x.shape[1], weight, ignore_index, 0.0, input.dtype)
-        losses = -(self.q * x).sum(axis=1)
+        self.save_for_backward(q)
+        losses = -(q * x).sum(axis=1)
         return _reduce(losses.reshape(labels.shape), reduction, self.denominator)
 
     def backward(self, grad):
+        q, = self.saved_tensors
         g = _per_element(grad, self.reduction, self.denominator)
         if self.reduction == "none":
             g = np.reshape(g, (-1, 1))
-        return _from_rows(-self.q * g, self.shape, self.class_axis)
+        return _from_rows(-q * g, self.shape, self.class_axis)
 
 
 _LOG_FLOOR = -100.0   # PyTorch clamps BCE's logs at −100, so p = 0 or 1 gives a finite loss
@@ -229,21 +242,22 @@ class BinaryCrossEntropy(Function):
 
     def forward(self, input, target, weight=None, reduction="mean"):
         with np.errstate(divide="ignore"):  # log 0 = −inf, then clamped
-            self.log_x = np.maximum(np.log(input), _LOG_FLOOR)
-            self.log_1mx = np.maximum(np.log1p(-input), _LOG_FLOOR)
-        self.x, self.y, self.weight, self.reduction = input, target, weight, reduction
-        losses = -(target * self.log_x + (1 - target) * self.log_1mx)
+            log_x = np.maximum(np.log(input), _LOG_FLOOR)
+            log_1mx = np.maximum(np.log1p(-input), _LOG_FLOOR)
+        self.save_for_backward(input, target, weight, log_x, log_1mx)
+        self.reduction = reduction
+        losses = -(target * log_x + (1 - target) * log_1mx)
         if weight is not None:
             losses = losses * weight
         return _reduce(losses.astype(input.dtype, copy=False), reduction)
 
     def backward(self, grad):
-        x, y, w = self.x, self.y, self.weight
+        x, y, w, log_x, log_1mx = self.saved_tensors
         g = _per_element(grad, self.reduction, x.size)
         if w is not None:
             g = g * w
         grad_input = g * (x - y) / np.maximum(x * (1 - x), _EPSILON)
-        grad_target = g * (self.log_1mx - self.log_x) if self.inputs[1].requires_grad else None
+        grad_target = g * (log_1mx - log_x) if self.inputs[1].requires_grad else None
         return grad_input.astype(x.dtype, copy=False), grad_target
 
 
@@ -259,26 +273,27 @@ class BinaryCrossEntropyWithLogits(Function):
     def forward(self, input, target, weight=None, pos_weight=None, reduction="mean"):
         with np.errstate(under="ignore"):  # e^(−|x|) may round to 0: that is the exact limit
             small = np.exp(-np.abs(input))
-            self.softplus_neg = np.maximum(-input, 0) + np.log1p(small)
+            softplus_neg = np.maximum(-input, 0) + np.log1p(small)
             # σ(−x) = 1/(1 + eˣ), from e^(−|x|) on the side that cannot overflow
-            self.sigmoid_neg = np.where(input >= 0, small, 1) / (1 + small)
-        self.x, self.y, self.reduction = input, target, reduction
-        self.weight, self.pos_weight = weight, pos_weight
-        self.rho = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
-        losses = (1 - target) * input + self.rho * self.softplus_neg
+            sigmoid_neg = np.where(input >= 0, small, 1) / (1 + small)
+        rho = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
+        self.save_for_backward(input, target, weight, pos_weight, softplus_neg, sigmoid_neg)
+        self.reduction = reduction
+        losses = (1 - target) * input + rho * softplus_neg
         if weight is not None:
             losses = losses * weight
-        return _reduce(losses.astype(input.dtype, copy=False), self.reduction)
+        return _reduce(losses.astype(input.dtype, copy=False), reduction)
 
     def backward(self, grad):
-        g = _per_element(grad, self.reduction, self.x.size)
-        if self.weight is not None:
-            g = g * self.weight
+        x, y, weight, pos_weight, softplus_neg, sigmoid_neg = self.saved_tensors
+        rho = 1 if pos_weight is None else 1 + (pos_weight - 1) * y
+        g = _per_element(grad, self.reduction, x.size)
+        if weight is not None:
+            g = g * weight
         with np.errstate(under="ignore"):
-            grad_input = g * ((1 - self.y) - self.rho * self.sigmoid_neg)
+            grad_input = g * ((1 - y) - rho * sigmoid_neg)
             grad_target = None
             if self.inputs[1].requires_grad:
-                d_target = -self.x if self.pos_weight is None else \
-                    -self.x + (self.pos_weight - 1) * self.softplus_neg
+                d_target = -x if pos_weight is None else -x + (pos_weight - 1) * softplus_neg
                 grad_target = g * d_target
-        return grad_input.astype(self.x.dtype, copy=False), grad_target
+        return grad_input.astype(x.dtype, copy=False), grad_target
