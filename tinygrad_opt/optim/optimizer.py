@@ -287,6 +287,21 @@ class Optimizer:
         """
         raise NotImplementedError(f"{type(self).__name__} does not define effective_step_size")
 
+    def explain(self, param, elements=None):
+        """The step `step()` would take on `param` now, in the rule's equations with the numbers.
+
+            loss.backward()
+            print(optimizer.explain(w, elements=[0, 5]))   # m_t = β₁·m_{t−1} + (1 − β₁)·g_t = ...
+            optimizer.step()                               # Δθ is exactly what was explained
+
+        Nothing changes (the equations run on copies). Returns an `explain.Explanation`: a
+        mapping name → value over the whole parameter (`["delta"]` is Δθ), printed as text,
+        shown as maths in a notebook. `elements`: the indices written out (an int, a tuple, or
+        a list of them; default the first three).
+        """
+        from .explain import explain
+        return explain(self, param, elements)
+
     # ----------------------------------------------------------------- checkpoints
     def state_dict(self):
         """The optimizer's state in PyTorch's format (arrays are copies).
