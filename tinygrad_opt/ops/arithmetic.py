@@ -16,7 +16,9 @@ class Add(Function):
         return a + b
 
     def backward(self, grad):
-        return unbroadcast(grad, self.a_shape), unbroadcast(grad, self.b_shape)
+        grad_a = unbroadcast(grad, self.a_shape) if self.inputs[0].requires_grad else None
+        grad_b = unbroadcast(grad, self.b_shape) if self.inputs[1].requires_grad else None
+        return grad_a, grad_b
 
 
 class Sub(Function):
@@ -27,7 +29,9 @@ class Sub(Function):
         return a - b
 
     def backward(self, grad):
-        return unbroadcast(grad, self.a_shape), unbroadcast(-grad, self.b_shape)
+        grad_a = unbroadcast(grad, self.a_shape) if self.inputs[0].requires_grad else None
+        grad_b = unbroadcast(-grad, self.b_shape) if self.inputs[1].requires_grad else None
+        return grad_a, grad_b
 
 
 class Mul(Function):

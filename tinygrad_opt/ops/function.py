@@ -85,6 +85,8 @@ def _tensor_viewed_by(array, tensors):
 def _ints_take_float_dtype(arrays):
     """PyTorch's mixing rule: integer and bool operands of an op with a float operand take that
     float dtype (numpy alone would turn int64 with float32 into float64)."""
+    if all(a.dtype == arrays[0].dtype for a in arrays):
+        return arrays
     floats = [a for a in arrays if a.dtype.kind == "f"]
     if not floats or len(floats) == len(arrays):
         return arrays
@@ -138,14 +140,10 @@ class Function:
         fn = cls()
         if len(inputs) == 1:
             data = fn.forward(inputs[0].data, **options)
+        elif len(inputs) == 2 and inputs[0].data.dtype == inputs[1].data.dtype:  # the common case
+            data = fn.forward(inputs[0].data, inputs[1].data, **options)
         else:
-            arrays = [t.data for t in inputs]
-            dtype = arrays[0].dtype
-            for array in arrays:
-                if array.dtype != dtype:
-                    arrays = _ints_take_float_dtype(arrays)
-                    break
-            data = fn.forward(*arrays, **options)
+            data = fn.forward(*_ints_take_float_dtype([t.data for t in inputs]), **options)
         if type(data) is not np.ndarray:
             data = np.asarray(data)
         out = Tensor._wrap(data)
@@ -192,8 +190,6 @@ class Function:
                     "or .clone() the tensor before changing it in place.")
 
     def release(self):
-        """Drop everything forward saved (the graph's structure — `inputs` — stays for drawing)."""
-        attributes = self.__dict__
-        self.__dict__ = {"inputs": attributes["inputs"], "seq": attributes["seq"], "_released": True}
-        if "scope" in attributes:
-            self.scope = attributes["scope"]
+        """Drop the arrays forward saved (the graph's structure — `inputs` — stays for drawing)."""
+        self.saved_tensors = self._saved_versions = ()
+        self._released = True
