@@ -9,7 +9,7 @@ from .creation import (zeros, ones, full, zeros_like, ones_like, full_like, aran
                        rand, randn, randint, tensor)
 from .functional import (cat, concatenate, stack, where, maximum, minimum, matmul, exp, log, sqrt, abs,
                          tanh, sigmoid, relu, clip, clamp, sum, mean, softmax, log_softmax, logsumexp)
-from .gradcheck import gradcheck, GradcheckError
+from .gradcheck import gradcheck, gradgradcheck, GradcheckError
 from .serialization import save, load
 
 float32 = np.float32

@@ -234,13 +234,16 @@ class Tensor:
         return "tensor(" + ", ".join([body] + extras) + ")"
 
     # ----------------------------------------------------------------- autograd
-    def backward(self, gradient=None, retain_graph=False):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
         """Compute d self / d leaf for every leaf that requires grad, accumulating into `.grad`.
 
         `gradient` is d L / d self; it may be omitted only for a one-element tensor (then 1).
+        With `create_graph=True` the gradients are recorded too (`.grad` has a `grad_fn`), so
+        they can be differentiated again; `retain_graph` defaults to `create_graph`.
         """
         if not self._requires_grad:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+        seed = gradient  # kept as given: with create_graph a Tensor gradient stays in the graph
         if gradient is None:
             if self.data.size != 1:
                 raise RuntimeError(
@@ -253,7 +256,12 @@ class Tensor:
             if gradient.shape != self.data.shape:
                 raise RuntimeError(
                     f"gradient has shape {gradient.shape} but the tensor has shape {self.data.shape}")
-        autograd.run_backward(self, gradient, retain_graph=retain_graph)
+        if create_graph:
+            if not (isinstance(seed, Tensor) and seed.data.dtype == self.data.dtype):
+                seed = Tensor._wrap(gradient)
+            autograd.run_backward_graph(self, seed, retain_graph=retain_graph is not False)
+            return
+        autograd.run_backward(self, gradient, retain_graph=bool(retain_graph))
 
     def detach(self):
         """The same data (shared, not copied) cut off from the graph."""

@@ -20,6 +20,8 @@ class Add(Function):
         grad_b = unbroadcast(grad, self.b_shape) if self.inputs[1].requires_grad else None
         return grad_a, grad_b
 
+    backward_graph = backward  # the same lines work on Tensors
+
 
 class Sub(Function):
     """out = a − b;  ∂out/∂a = 1,  ∂out/∂b = −1."""
@@ -32,6 +34,8 @@ class Sub(Function):
         grad_a = unbroadcast(grad, self.a_shape) if self.inputs[0].requires_grad else None
         grad_b = unbroadcast(-grad, self.b_shape) if self.inputs[1].requires_grad else None
         return grad_a, grad_b
+
+    backward_graph = backward
 
 
 class Mul(Function):
@@ -46,6 +50,11 @@ class Mul(Function):
         grad_a = unbroadcast(grad * b, a.shape) if self.inputs[0].requires_grad else None
         grad_b = unbroadcast(grad * a, b.shape) if self.inputs[1].requires_grad else None
         return grad_a, grad_b
+
+    def backward_graph(self, grad):
+        a, b = self.inputs
+        return (unbroadcast(grad * b, a.shape) if a.requires_grad else None,
+                unbroadcast(grad * a, b.shape) if b.requires_grad else None)
 
 
 class Div(Function):
@@ -63,6 +72,11 @@ class Div(Function):
         grad_b = unbroadcast(-grad * a / (b * b), b.shape) if self.inputs[1].requires_grad else None
         return grad_a, grad_b
 
+    def backward_graph(self, grad):
+        a, b = self.inputs
+        return (unbroadcast(grad / b, a.shape) if a.requires_grad else None,
+                unbroadcast(-grad * a / (b * b), b.shape) if b.requires_grad else None)
+
 
 class Neg(Function):
     """out = −a;  ∂out/∂a = −1."""
@@ -72,6 +86,8 @@ class Neg(Function):
 
     def backward(self, grad):
         return -grad
+
+    backward_graph = backward
 
 
 class PowScalar(Function):
@@ -95,6 +111,11 @@ class PowScalar(Function):
             return np.zeros_like(grad)
         return grad * (p * a ** (p - 1))
 
+    def backward_graph(self, grad):
+        a, = self.inputs
+        p = self.exponent
+        return grad * 0.0 if p == 0 else grad * (p * a ** (p - 1))
+
 
 class Pow(Function):
     """out = aᵇ for tensors a, b;  ∂out/∂a = b · aᵇ⁻¹,  ∂out/∂b = aᵇ · ln a (0 where a = 0)."""
@@ -113,4 +134,14 @@ class Pow(Function):
             with np.errstate(divide="ignore", invalid="ignore"):
                 log_a = np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0).astype(out.dtype, copy=False)
             grad_b = unbroadcast(grad * out * log_a, b.shape)
+        return grad_a, grad_b
+
+    def backward_graph(self, grad):
+        a, b = self.inputs
+        grad_a = unbroadcast(grad * b * a ** (b - 1), a.shape) if a.requires_grad else None
+        grad_b = None
+        if b.requires_grad:
+            positive = a.data > 0  # aᵇ · ln a, with ln a taken as 0 where a = 0 (as in backward)
+            log_a = a.where(positive, 1.0).log().where(positive, 0.0)
+            grad_b = unbroadcast(grad * a ** b * log_a, b.shape)
         return grad_a, grad_b

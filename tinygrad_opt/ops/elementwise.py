@@ -18,6 +18,9 @@ class Exp(Function):
         out, = self.saved_tensors
         return grad * out
 
+    def backward_graph(self, grad):
+        return grad * self.inputs[0].exp()
+
 
 class Log(Function):
     """y = ln x;  f'(x) = 1/x."""
@@ -29,6 +32,9 @@ class Log(Function):
     def backward(self, grad):
         x, = self.saved_tensors
         return grad / x
+
+    def backward_graph(self, grad):
+        return grad / self.inputs[0]
 
 
 class Sqrt(Function):
@@ -43,6 +49,9 @@ class Sqrt(Function):
         out, = self.saved_tensors
         return grad / (2 * out)
 
+    def backward_graph(self, grad):
+        return grad / (2 * self.inputs[0].sqrt())
+
 
 class Abs(Function):
     """y = |x|;  f'(x) = sign(x) (0 at x = 0, as in PyTorch)."""
@@ -55,6 +64,9 @@ class Abs(Function):
         x, = self.saved_tensors
         return grad * np.sign(x)
 
+    def backward_graph(self, grad):
+        return grad * np.sign(self.inputs[0].data)
+
 
 class Tanh(Function):
     """y = tanh x;  f'(x) = 1 − y²."""
@@ -66,6 +78,10 @@ class Tanh(Function):
 
     def backward(self, grad):
         out, = self.saved_tensors
+        return grad * (1 - out * out)
+
+    def backward_graph(self, grad):
+        out = self.inputs[0].tanh()
         return grad * (1 - out * out)
 
 
@@ -85,6 +101,10 @@ class Sigmoid(Function):
         out, = self.saved_tensors
         return grad * (out * (1 - out))
 
+    def backward_graph(self, grad):
+        out = self.inputs[0].sigmoid()
+        return grad * (out * (1 - out))
+
 
 class ReLU(Function):
     """y = max(x, 0);  f'(x) = 1 where x > 0, else 0."""
@@ -97,6 +117,9 @@ class ReLU(Function):
     def backward(self, grad):
         out, = self.saved_tensors
         return grad * (out > 0)
+
+    def backward_graph(self, grad):
+        return grad * (self.inputs[0].data > 0)
 
 
 class LeakyReLU(Function):
@@ -112,9 +135,41 @@ class LeakyReLU(Function):
         x, = self.saved_tensors
         return np.where(x > 0, grad, grad * self.slope)
 
+    def backward_graph(self, grad):
+        return grad * np.where(self.inputs[0].data > 0, 1.0, self.slope)
+
 
 _erf = np.frompyfunc(math.erf, 1, 1)
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+
+
+def _normal_cdf(x):
+    """Φ(x) = ½(1 + erf(x/√2)), in x's dtype."""
+    return (0.5 * (1 + np.asarray(_erf(x / math.sqrt(2)), dtype=np.float64))).astype(x.dtype)
+
+
+def _normal_pdf(x):
+    """φ(x) = e^(−x²/2) / √(2π)."""
+    return np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+
+
+class NormalCDF(Function):
+    """y = Φ(x), the standard normal CDF;  f'(x) = φ(x) = e^(−x²/2) / √(2π).
+
+    Not a Tensor method: GELU's `graph` uses it, so GELU can be differentiated twice.
+    """
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return _normal_cdf(x)
+
+    def backward(self, grad):
+        x, = self.saved_tensors
+        return grad * _normal_pdf(x)
+
+    def backward_graph(self, grad):
+        x = self.inputs[0]
+        return grad * ((-0.5 * x * x).exp() / math.sqrt(2 * math.pi))
 
 
 class GELU(Function):
@@ -131,7 +186,7 @@ class GELU(Function):
             t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3))
             self.save_for_backward(x, t)
             return 0.5 * x * (1 + t)
-        cdf = (0.5 * (1 + np.asarray(_erf(x / math.sqrt(2)), dtype=np.float64))).astype(x.dtype)
+        cdf = _normal_cdf(x)
         self.save_for_backward(x, cdf)
         return x * cdf
 
@@ -141,8 +196,12 @@ class GELU(Function):
             inner_derivative = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
             return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * inner_derivative)
         x, cdf = self.saved_tensors
-        pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
-        return grad * (cdf + x * pdf)
+        return grad * (cdf + x * _normal_pdf(x))
+
+    def graph(self, x):
+        if self.approximate == "tanh":
+            return 0.5 * x * (1 + (_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)).tanh())
+        return x * NormalCDF.apply(x)
 
 
 class Clip(Function):
@@ -158,13 +217,21 @@ class Clip(Function):
         return np.clip(x, min, max)
 
     def backward(self, grad):
-        x, lo, hi = self.saved_tensors
-        inside = np.ones(x.shape, dtype=bool)
-        if lo is not None:
-            inside &= x >= lo
-        if hi is not None:
-            inside &= x <= hi
-        return grad * inside
+        return grad * _inside(*self.saved_tensors)
+
+    def backward_graph(self, grad):
+        _, lo, hi = self.saved_tensors
+        return grad * _inside(self.inputs[0].data, lo, hi)
+
+
+def _inside(x, lo, hi):
+    """Where lo ≤ x ≤ hi (a missing bound is no limit)."""
+    inside = np.ones(x.shape, dtype=bool)
+    if lo is not None:
+        inside &= x >= lo
+    if hi is not None:
+        inside &= x <= hi
+    return inside
 
 
 class Maximum(Function):
@@ -178,6 +245,10 @@ class Maximum(Function):
         a, b = self.saved_tensors
         return _split_by_winner(grad, a > b, a == b, a.shape, b.shape)
 
+    def backward_graph(self, grad):
+        a, b = self.inputs
+        return _split_by_winner(grad, a.data > b.data, a.data == b.data, a.shape, b.shape)
+
 
 class Minimum(Function):
     """y = min(a, b) elementwise;  the gradient goes to the smaller (split in half on ties)."""
@@ -189,6 +260,10 @@ class Minimum(Function):
     def backward(self, grad):
         a, b = self.saved_tensors
         return _split_by_winner(grad, a < b, a == b, a.shape, b.shape)
+
+    def backward_graph(self, grad):
+        a, b = self.inputs
+        return _split_by_winner(grad, a.data < b.data, a.data == b.data, a.shape, b.shape)
 
 
 def _split_by_winner(grad, a_wins, tie, a_shape, b_shape):
@@ -211,6 +286,11 @@ class Where(Function):
         return (unbroadcast(np.where(condition, grad, zero), self.a_shape),
                 unbroadcast(np.where(condition, zero, grad), self.b_shape))
 
+    def backward_graph(self, grad):
+        condition, = self.saved_tensors
+        return (unbroadcast(grad.where(condition, 0.0), self.a_shape),
+                unbroadcast(grad.where(~condition, 0.0), self.b_shape))
+
 
 class Clone(Function):
     """y = a copy of x;  f'(x) = 1."""
@@ -220,6 +300,8 @@ class Clone(Function):
 
     def backward(self, grad):
         return grad
+
+    backward_graph = backward
 
 
 class Cast(Function):
@@ -233,3 +315,6 @@ class Cast(Function):
         if self.in_dtype.kind != "f":
             return None
         return grad.astype(self.in_dtype)
+
+    def backward_graph(self, grad):
+        return grad.to(self.in_dtype) if self.in_dtype.kind == "f" else None

@@ -24,6 +24,19 @@ Contract for `backward`: return one array (or None for "no gradient") per input,
 input's shape, and either the incoming `grad` itself (or a view of it) or a freshly allocated
 array — never an array the Function saved, since the engine may hand fresh arrays to a leaf's
 `.grad` without copying.
+
+Gradients of gradients (`backward(create_graph=True)`): `backward_graph(grad)` is the same
+rule written with Tensor ops — `grad` and the results are Tensors, and the ops are recorded,
+so the gradient can be differentiated again. It reads the input Tensors (`self.inputs`) rather
+than the saved arrays, which are constants to the graph:
+
+        def backward_graph(self, grad):         # the same rule, recorded
+            a, b = self.inputs
+            return grad * b, grad * a
+
+An op that is a composition of simpler ops (a loss, `Linear`, `GELU`) writes `graph(*inputs)`,
+its forward in Tensor ops, instead; the default `backward_graph` differentiates that. The
+first-order path (`backward` on arrays) is untouched by any of this.
 """
 import numpy as np
 
@@ -172,6 +185,25 @@ class Function:
 
     def backward(self, grad):
         raise NotImplementedError
+
+    # The forward written with (differentiable) Tensor ops, for ops that define their
+    # `backward_graph` by differentiating it: graph(*self.inputs) -> Tensor.
+    graph = None
+
+    def backward_graph(self, grad):
+        """`backward` with Tensors, recorded (for create_graph=True): dL/d input for each input.
+
+        By default: the local derivative of `self.graph(*self.inputs)`, by a backward walk
+        through it that stops at this op's inputs.
+        """
+        if self.graph is None:
+            raise RuntimeError(f"{self.name} does not support gradients of gradients "
+                               "(create_graph=True): it defines neither backward_graph nor graph")
+        out = self.graph(*self.inputs)
+        if not out._requires_grad:
+            return (None,) * len(self.inputs)
+        return tuple(autograd.run_backward_graph(out, grad, retain_graph=True, inputs=self.inputs,
+                                                 stop_at_inputs=True))
 
     def check_saved_versions(self):
         """Raise if backward would read freed arrays or arrays changed in place since forward."""

@@ -50,6 +50,10 @@ class MSE(Function):
         grad_input = (2 * _per_element(grad, self.reduction, diff.size)) * diff
         return grad_input, (-grad_input if self.inputs[1].requires_grad else None)
 
+    def graph(self, input, target):
+        diff = input - target
+        return _reduce(diff * diff, self.reduction, diff.data.size)
+
 
 class L1(Function):
     """lₙ = |xₙ − yₙ|;   ∂lₙ/∂xₙ = sign(xₙ − yₙ) (0 where equal),   ∂lₙ/∂yₙ = −sign(xₙ − yₙ)."""
@@ -64,6 +68,10 @@ class L1(Function):
         diff, = self.saved_tensors
         grad_input = _per_element(grad, self.reduction, diff.size) * np.sign(diff)
         return grad_input, (-grad_input if self.inputs[1].requires_grad else None)
+
+    def graph(self, input, target):
+        diff = input - target
+        return _reduce(diff.abs(), self.reduction, diff.data.size)
 
 
 class Huber(Function):
@@ -86,6 +94,12 @@ class Huber(Function):
         slope = np.clip(diff, -self.delta, self.delta)
         grad_input = _per_element(grad, self.reduction, diff.size) * slope
         return grad_input, (-grad_input if self.inputs[1].requires_grad else None)
+
+    def graph(self, input, target):
+        diff = input - target
+        size = diff.abs()
+        losses = (0.5 * diff * diff).where(size.data < self.delta, self.delta * (size - 0.5 * self.delta))
+        return _reduce(losses, self.reduction, diff.data.size)
 
 
 def _as_rows(array, class_axis):
@@ -203,6 +217,22 @@ class CrossEntropy(Function):
             grad_target = _from_rows(rows, self.shape, self.class_axis)
         return grad_logits, grad_target
 
+    def graph(self, logits, target=None):
+        _, _, labels, q, _, weight = self.saved_tensors
+        log_p = logits.log_softmax(axis=self.class_axis)
+        if target is not None:  # q as in forward, but from the target Tensor
+            q = target
+            if self.smoothing:
+                q = q * (1 - self.smoothing) + self.smoothing / self.shape[self.class_axis]
+            if weight is not None:
+                q = q * weight.reshape(weight.shape + (1,) * (logits.ndim - 1 - self.class_axis))
+        else:
+            if labels is not None:  # the plain case kept only the labels: q is one-hot
+                q = np.eye(self.shape[self.class_axis], dtype=logits.dtype)[labels]
+            q = _from_rows(q, self.shape, self.class_axis)
+        losses = -(q * log_p).sum(axis=self.class_axis)
+        return _reduce(losses, self.reduction, self.denominator)
+
 
 class NLL(Function):
     """Negative log-likelihood of log-probabilities x (classes along axis 1; axis 0 for 1-D):
@@ -227,6 +257,11 @@ class NLL(Function):
         if self.reduction == "none":
             g = np.reshape(g, (-1, 1))
         return _from_rows(-q * g, self.shape, self.class_axis)
+
+    def graph(self, input):
+        q, = self.saved_tensors
+        losses = -(_from_rows(q, self.shape, self.class_axis) * input).sum(axis=self.class_axis)
+        return _reduce(losses, self.reduction, self.denominator)
 
 
 _LOG_FLOOR = -100.0   # PyTorch clamps BCE's logs at −100, so p = 0 or 1 gives a finite loss
@@ -259,6 +294,15 @@ class BinaryCrossEntropy(Function):
         grad_input = g * (x - y) / np.maximum(x * (1 - x), _EPSILON)
         grad_target = g * (log_1mx - log_x) if self.inputs[1].requires_grad else None
         return grad_input.astype(x.dtype, copy=False), grad_target
+
+    def graph(self, input, target):
+        weight = self.saved_tensors[2]
+        log_x = input.log().clip(min=_LOG_FLOOR)
+        log_1mx = (1 - input).log().clip(min=_LOG_FLOOR)
+        losses = -(target * log_x + (1 - target) * log_1mx)
+        if weight is not None:
+            losses = losses * weight
+        return _reduce(losses, self.reduction, input.data.size)
 
 
 class BinaryCrossEntropyWithLogits(Function):
@@ -297,3 +341,18 @@ class BinaryCrossEntropyWithLogits(Function):
                 d_target = -x if pos_weight is None else -x + (pos_weight - 1) * softplus_neg
                 grad_target = g * d_target
         return grad_input.astype(x.dtype, copy=False), grad_target
+
+    def backward_graph(self, grad):
+        x, y = self.inputs
+        weight, pos_weight = self.saved_tensors[2:4]
+        rho = 1 if pos_weight is None else 1 + (pos_weight - 1) * y
+        g = _per_element(grad, self.reduction, x.data.size)
+        if weight is not None:
+            g = g * weight
+        grad_input = g * ((1 - y) - rho * (-x).sigmoid())
+        grad_target = None
+        if y.requires_grad:
+            # softplus(−x) = max(−x, 0) + log(1 + e^(−|x|)), as in forward
+            softplus_neg = (-x).relu() + ((-x.abs()).exp() + 1).log()
+            grad_target = g * (-x if pos_weight is None else -x + (pos_weight - 1) * softplus_neg)
+        return grad_input, grad_target

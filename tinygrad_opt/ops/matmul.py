@@ -44,6 +44,20 @@ class MatMul(Function):
             grad_b = unbroadcast(_swap_last(a2) @ grad2, b2.shape).reshape(b.shape)
         return grad_a, grad_b
 
+    def backward_graph(self, grad):
+        a, b = self.inputs
+        # 1-D operands as a row (a) or a column (b), as in backward
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+        grad2 = grad.unsqueeze(-1) if b.ndim == 1 else grad
+        grad2 = grad2.unsqueeze(-2) if a.ndim == 1 else grad2
+        grad_a = grad_b = None
+        if a.requires_grad:
+            grad_a = unbroadcast(grad2 @ b2.transpose(-1, -2), a2.shape).reshape(a.shape)
+        if b.requires_grad:
+            grad_b = unbroadcast(a2.transpose(-1, -2) @ grad2, b2.shape).reshape(b.shape)
+        return grad_a, grad_b
+
 
 class Linear(Function):
     """out = x @ Wᵀ + b (one op instead of three: PyTorch's `F.linear`).
@@ -71,3 +85,7 @@ class Linear(Function):
             return grad_x, grad_w
         grad_b = grad2.sum(axis=0) if self.inputs[2].requires_grad else None
         return grad_x, grad_w, grad_b
+
+    def graph(self, x, weight, bias=None):
+        out = x @ weight.T
+        return out if bias is None else out + bias

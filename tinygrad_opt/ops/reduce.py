@@ -24,10 +24,13 @@ def normalize_axes(axis, ndim):
 
 
 def _expand_reduced(grad, axes, keepdims, in_shape):
-    """Re-insert reduced axes of `grad` so it broadcasts against the input."""
-    if not keepdims and in_shape:
-        grad = np.expand_dims(grad, axes)
-    return grad
+    """Re-insert reduced axes of `grad` so it broadcasts against the input (an array or a Tensor)."""
+    if keepdims or not in_shape:
+        return grad
+    shape = list(grad.shape)
+    for axis in axes:
+        shape.insert(axis, 1)
+    return grad.reshape(shape)
 
 
 class Sum(Function):
@@ -40,6 +43,9 @@ class Sum(Function):
 
     def backward(self, grad):
         return np.broadcast_to(_expand_reduced(grad, self.axes, self.keepdims, self.in_shape), self.in_shape)
+
+    def backward_graph(self, grad):
+        return _expand_reduced(grad, self.axes, self.keepdims, self.in_shape).expand(self.in_shape)
 
 
 class Mean(Function):
@@ -54,6 +60,10 @@ class Mean(Function):
     def backward(self, grad):
         grad = _expand_reduced(grad, self.axes, self.keepdims, self.in_shape) / self.count
         return np.broadcast_to(grad, self.in_shape)
+
+    def backward_graph(self, grad):
+        grad = _expand_reduced(grad, self.axes, self.keepdims, self.in_shape) / self.count
+        return grad.expand(self.in_shape)
 
 
 class Max(Function):
@@ -75,6 +85,8 @@ class Max(Function):
         winners = x == out
         share = winners / winners.sum(axis=self.axes, keepdims=True)
         return _expand_reduced(grad, self.axes, self.keepdims, x.shape) * share.astype(grad.dtype)
+
+    backward_graph = backward  # the same lines work on Tensors
 
 
 class Min(Max):

@@ -22,6 +22,8 @@ class Reshape(Function):
     def backward(self, grad):
         return grad.reshape(self.in_shape)
 
+    backward_graph = backward  # the same line works on Tensors
+
 
 class Permute(Function):
     """y = x with its dimensions reordered;  ∂L/∂x = ∂L/∂y with the inverse order."""
@@ -36,6 +38,9 @@ class Permute(Function):
 
     def backward(self, grad):
         return np.transpose(grad, np.argsort([d % grad.ndim for d in self.dims]))
+
+    def backward_graph(self, grad):
+        return grad.permute(*np.argsort([d % grad.ndim for d in self.dims]).tolist())
 
 
 class Expand(Function):
@@ -52,6 +57,8 @@ class Expand(Function):
 
     def backward(self, grad):
         return unbroadcast(grad, self.in_shape)
+
+    backward_graph = backward
 
 
 def _is_basic(index):
@@ -74,12 +81,34 @@ class GetItem(Function):
         return x[index]
 
     def backward(self, grad):
-        full = np.zeros(self.in_shape, dtype=grad.dtype)
-        if self.basic:
-            full[self.index] = grad
-        else:
-            np.add.at(full, self.index, grad)
-        return full
+        return _scatter(grad, self.index, self.in_shape)
+
+    def backward_graph(self, grad):
+        return Scatter.apply(grad, index=self.index, shape=self.in_shape)
+
+
+def _scatter(values, index, shape):
+    """zeros(shape) with `values` added at `index` (each time a position is picked)."""
+    full = np.zeros(shape, dtype=values.dtype)
+    if _is_basic(index):
+        full[index] = values
+    else:
+        np.add.at(full, index, values)
+    return full
+
+
+class Scatter(Function):
+    """y = zeros(shape) with x added at `index` (GetItem's backward, as an op);  ∂L/∂x = ∂L/∂y[index]."""
+
+    def forward(self, x, index, shape):
+        self.index = index
+        return _scatter(x, index, shape)
+
+    def backward(self, grad):
+        return grad[self.index]
+
+    def backward_graph(self, grad):
+        return GetItem.apply(grad, index=self.index)
 
 
 def plain_index(index):
@@ -107,6 +136,11 @@ class Cat(Function):
     def backward(self, grad):
         return tuple(np.split(grad, self.splits, axis=self.axis))
 
+    def backward_graph(self, grad):
+        bounds = [0] + self.splits + [grad.shape[self.axis]]
+        before = (slice(None),) * (self.axis % grad.ndim)
+        return tuple(grad[before + (slice(start, stop),)] for start, stop in zip(bounds, bounds[1:]))
+
 
 class Stack(Function):
     """y = the inputs stacked along a new `axis`;  input i's gradient is ∂L/∂y taken at i."""
@@ -117,3 +151,7 @@ class Stack(Function):
 
     def backward(self, grad):
         return tuple(np.moveaxis(grad, self.axis, 0))
+
+    def backward_graph(self, grad):
+        before = (slice(None),) * (self.axis % grad.ndim)
+        return tuple(grad[before + (i,)] for i in range(grad.shape[self.axis]))

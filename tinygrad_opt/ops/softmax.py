@@ -6,7 +6,7 @@ softmax(x) = e^(x−m) / Σ e^(x−m). No exponent is ever positive, so nothing 
 import numpy as np
 
 from .function import Function
-from .reduce import normalize_axes
+from .reduce import _expand_reduced, normalize_axes
 
 
 def _shift(x, axes):
@@ -38,6 +38,10 @@ class LogSumExp(Function):
             grad = np.expand_dims(grad, self.axes)
         return grad * np.exp(shifted - log_sum)
 
+    def backward_graph(self, grad):
+        x, = self.inputs
+        return _expand_reduced(grad, self.axes, self.keepdims, x.shape) * x.softmax(axis=self.axes)
+
 
 class LogSoftmax(Function):
     """y = x − logsumexp(x) along `axis`;  ∂L/∂x = g − softmax(x) · Σ g  (sums along `axis`)."""
@@ -55,6 +59,9 @@ class LogSoftmax(Function):
         out, = self.saved_tensors
         return grad - np.exp(out) * grad.sum(axis=self.axes, keepdims=True)
 
+    def backward_graph(self, grad):
+        return grad - self.inputs[0].softmax(axis=self.axes) * grad.sum(axis=self.axes, keepdims=True)
+
 
 class Softmax(Function):
     """y = e^(x − logsumexp(x)) along `axis`;  ∂L/∂x = y ⊙ (g − Σ g ⊙ y)  (sums along `axis`)."""
@@ -68,4 +75,8 @@ class Softmax(Function):
 
     def backward(self, grad):
         out, = self.saved_tensors
+        return out * (grad - (grad * out).sum(axis=self.axes, keepdims=True))
+
+    def backward_graph(self, grad):
+        out = self.inputs[0].softmax(axis=self.axes)
         return out * (grad - (grad * out).sum(axis=self.axes, keepdims=True))
