@@ -162,7 +162,7 @@ def _jacobian_of(out, inputs, create_graph):
 def hessian(func, inputs, create_graph=False):
     """H = ∇²L, of shape x.shape + x.shape, for a `func` returning a one-element Tensor L:
     the Jacobian of the gradient (one backward pass through the gradient per element of x).
-    With a tuple of inputs, H[i][j] = ∂²L/∂xᵢ∂xⱼ as nested tuples."""
+    With a tuple of inputs, nested tuples: `H[i][j]` = ∂²L/∂xᵢ∂xⱼ."""
     inputs, several = _as_tuple(inputs)
     inputs = tuple(_as_input(x) for x in inputs)
 
