@@ -18,6 +18,9 @@ What it writes, all into `docs/figures/` (committed, so the docs build needs non
 - `compare`: runs `tinygrad-opt compare` with its defaults and keeps its `comparison.png`,
   its `histories.json` as `compare_histories.json` (wall-clock times removed), the results
   table in `comparison.md` and what it printed in `getting-started.md`;
+- `curvature`: `tinygrad_opt.lab.plot_curvature` — the bowl's 2/λmax and Momentum's √κ,
+  Newton's method beside the five rules on the saddle and on Beale, and the digits MLP's
+  sharpness during gradient descent (about a minute: power iterations over training);
 - `tables`: the table of ops and local derivatives in `autograd.md`, read from the ops'
   docstrings.
 
@@ -354,6 +357,18 @@ def make_compare():
     return [histories, png]
 
 
+def make_curvature():
+    from tinygrad_opt.lab.plot_curvature import plot_bowl_curvature, plot_newton, plot_sharpness
+
+    written = [save_png(plot_bowl_curvature(kappa=10.0), FIGURES / "curvature_bowl.png", dpi=72, colors=48)]
+    # On the saddle, from off the ridge, so Newton's straight jump to (0, 0) has a line of its own.
+    for name, start in (("saddle", (-1.5, 0.5)), ("beale", None)):
+        figure, _ = plot_newton(name, start=start)
+        written.append(save_png(figure, FIGURES / f"newton_{name}.png", dpi=72, colors=128))
+    written.append(save_png(plot_sharpness(), FIGURES / "sharpness.png", dpi=72, colors=48))
+    return written
+
+
 GROUPS = {
     "graphs": make_graphs,
     "trajectories": make_trajectories,
@@ -361,6 +376,7 @@ GROUPS = {
     "sparse": make_sparse,
     "step_sizes": make_step_sizes,
     "compare": make_compare,
+    "curvature": make_curvature,
     "tables": make_tables,
 }
 

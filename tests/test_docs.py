@@ -32,7 +32,7 @@ DOCS = ROOT / "docs"
 FIGURES = DOCS / "figures"
 PAGES = sorted(p for p in DOCS.rglob("*.md") if FIGURES not in p.parents)
 
-FIGURES_BUDGET_BYTES = 650 * 1024          # all of docs/figures/ together
+FIGURES_BUDGET_BYTES = 1000 * 1024         # all of docs/figures/ together (3 surfaces × every rule)
 FIGURE_BUDGET_BYTES = 160 * 1024           # any one file in it
 
 FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=fence)[ \t]*$",
