@@ -19,7 +19,7 @@ from .surfaces import (SURFACES, Beale, Himmelblau, QuadraticBowl, Rosenbrock, S
                        make_surface)
 from .rules import DEFAULT_LRS, RULE_NAMES, RULES, optimizer_factories
 from .trajectories import Trajectory, trajectories
-from .sparse import SPARSE_LRS, SparseDemo, SparseRun, sparse_features_demo
+from .sparse import SPARSE_LRS, SparseDemo, SparseRun, smooth_lr, sparse_features_demo
 from .step_sizes import FORMULAS, ParamStep, StepReport, inspect_step
 from .curvature import (BowlCurvature, FlatMLP, Newton, Sharpness, bowl_curvature, newton_factory,
                         sharpness_during_training, surface_hessian, top_hessian_eigenvalue)
@@ -31,7 +31,7 @@ __all__ = [
     "make_surface",
     "RULES", "RULE_NAMES", "DEFAULT_LRS", "optimizer_factories",
     "Trajectory", "trajectories",
-    "SparseRun", "SparseDemo", "sparse_features_demo", "SPARSE_LRS",
+    "SparseRun", "SparseDemo", "sparse_features_demo", "smooth_lr", "SPARSE_LRS",
     "ParamStep", "StepReport", "inspect_step", "FORMULAS",
     "plot_trajectories", "animate_trajectories", "plot_losses", "plot_rare_weight",
     "plot_step_sizes",

@@ -5,7 +5,8 @@ line) it takes them the same way:
 
 - a rule name from `tinygrad_opt.optim.registry` — `"sgd"`, `"momentum"`, `"adagrad"`,
   `"rmsprop"`, `"adam"`, ... (any case; class names and aliases such as `"RMSprop"` too) —
-  built with the problem's default learning rate unless `lr` overrides it;
+  built with the notes' hyperparameters (the registry's `notes`: RMSProp's γ = 0.9, not
+  PyTorch's α = 0.99) and the problem's default learning rate unless `lr` overrides it;
 - a `(label, factory)` pair, where `factory(params)` returns any optimizer (any class, any
   hyperparameters), e.g. `("adam β1=0.5", lambda p: Adam(p, lr=0.05, betas=(0.5, 0.999)))`;
 - a dict `{label: factory}` (a factory may also be a rule name).
@@ -46,8 +47,8 @@ def _check_lr(label, lr):
 
 
 def _named_factory(name, lr):
-    cls = registry.RULES[name].cls
-    return lambda params: cls(params, lr=lr)
+    rule = registry.RULES[name]
+    return lambda params: rule.cls(params, lr=lr, **rule.notes)
 
 
 def optimizer_factories(optimizers, lr=None, default_lrs=None):

@@ -6,8 +6,8 @@
     RMSProp    G ← α·G + (1−α)·g²,  θ ← θ − η·g / (√G + ε)   (alias RMSprop)
     Adam       m, v moving averages of g, g²; θ ← θ − η·m̂ / (√v̂ + ε)   (and AdamW)
 
-Every rule is numerically PyTorch's `torch.optim` (same defaults, same order of operations,
-same state names); where the notes write a rule differently (ε inside the root, the
+Every rule is PyTorch's `torch.optim` up to floating-point rounding (same defaults, same order
+of operations, same state names; float64 trajectories agree to ~1e-16 relative, not bitwise); where the notes write a rule differently (ε inside the root, the
 momentum buffer scaled by η, RMSProp's decay 0.9 vs PyTorch's 0.99) the class docstring
 gives both forms. `lr_scheduler` changes η over training as `torch.optim.lr_scheduler` does.
 
