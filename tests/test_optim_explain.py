@@ -129,11 +129,12 @@ def test_explained_step_is_the_step_taken(name, config, backend):
             applied = w.data - before
             np.testing.assert_allclose(explanation["delta"], applied, rtol=1e-12,
                                        atol=1e-12 * np.abs(applied).max())
-            np.testing.assert_allclose(explanation["theta_next"], w.data, rtol=1e-12, atol=0)
+            np.testing.assert_allclose(explanation["theta_next"], w.data, rtol=1e-12,
+                                       atol=1e-12 * np.abs(w.data).max())
             spec = describe(optimizer.param_groups[0], optimizer.state[w], optimizer.state[w].get("step", 0))
             for letter, key in spec.state.items():
                 np.testing.assert_allclose(explanation[letter], optimizer.state[w][key], rtol=1e-12,
-                                           atol=1e-14)
+                                           atol=1e-12 * np.abs(optimizer.state[w][key]).max())
     finally:
         kernels.use_kernels(previous)
 

@@ -42,6 +42,12 @@ def momentum(group, state, t):
                      [("v", "gamma*v + lr*g"), ("delta", step)])
 
 
+def nag(group, state, t):
+    # On the look-ahead point φ = θ − γ·v_{t−1}, which is what the class stores and steps.
+    return Equations({"lr": group["lr"], "gamma": group["momentum"]}, {"v": "velocity"},
+                     [("v", "gamma*v + lr*g"), ("delta", "-(gamma*v + lr*g)")])
+
+
 def adagrad(group, state, t):
     hyper = {"lr": group["lr"], "eps": group["eps"]}
     equations = [("G", "G + g**2")]
@@ -146,7 +152,7 @@ def radam(group, state, t):
                      {"m": "exp_avg", "v": "exp_avg_sq"}, equations)
 
 
-EQUATIONS = {"SGD": sgd, "Momentum": momentum, "AdaGrad": adagrad, "RMSProp": rmsprop, "Adam": adam,
+EQUATIONS = {"SGD": sgd, "Momentum": momentum, "NAG": nag, "AdaGrad": adagrad, "RMSProp": rmsprop, "Adam": adam,
              "AdaMax": adamax, "Adadelta": adadelta, "Nadam": nadam, "RAdam": radam}
 """Class name → its equations (rules not yet in `optim` wait here for their class)."""
 
