@@ -25,7 +25,7 @@ _spec.loader.exec_module(cases)
 def make_fixtures():
     X, y = cases.data()
     fixtures = {}
-    for case in sorted(cases.CASES):
+    for case in getattr(cases, "BEFORE_REDESIGN", sorted(cases.CASES)):
         model, optimizer, _ = cases.make(case, None, seed=0)
         cases.train(model, optimizer, None, 50, X, y)
         checkpoint = {"model": model.state_dict(), "optimizer": optimizer.state_dict()}

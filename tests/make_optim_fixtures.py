@@ -29,7 +29,8 @@ STEPS = 200
 EVERY = 10
 
 # name → rule (tinygrad_opt.optim class), torch class, defaults, groups (None: one group of
-# both tensors; else a list of (tensor names, group options)), scheduler (name, kwargs) or None.
+# both tensors; else a list of (tensor names, group options)), scheduler (name, kwargs) or None,
+# and optionally options given to torch only (NAG is torch's SGD with nesterov=True).
 CONFIGS = {
     "sgd": ("SGD", "SGD", dict(lr=0.1), None, None),
     "sgd_momentum": ("SGD", "SGD", dict(lr=0.05, momentum=0.9), None, None),
@@ -70,6 +71,41 @@ CONFIGS = {
     "adamw": ("AdamW", "AdamW", dict(lr=0.02, weight_decay=0.1), None, None),
     "adamw_amsgrad": ("AdamW", "AdamW", dict(lr=0.02, weight_decay=0.1, amsgrad=True), None, None),
     "adamw_default_decay": ("AdamW", "AdamW", dict(lr=0.02), None, None),
+    # The rest of Ruder's overview.
+    "nag": ("NAG", "SGD", dict(lr=0.05, momentum=0.9), None, None, dict(nesterov=True)),
+    "nag_weight_decay": ("NAG", "SGD", dict(lr=0.05, momentum=0.5, weight_decay=0.1), None, None,
+                         dict(nesterov=True)),
+    "nag_maximize": ("NAG", "SGD", dict(lr=0.05, momentum=0.9, maximize=True), None, None, dict(nesterov=True)),
+    "nag_groups": ("NAG", "SGD", dict(lr=0.05, momentum=0.9),
+                   [(["W"], {}), (["c"], dict(lr=0.01, momentum=0.5))], None, dict(nesterov=True)),
+    "adadelta": ("Adadelta", "Adadelta", dict(eps=1e-3), None, None),
+    "adadelta_lr_rho": ("Adadelta", "Adadelta", dict(lr=0.5, rho=0.5, eps=1e-2), None, None),
+    "adadelta_weight_decay": ("Adadelta", "Adadelta", dict(lr=0.5, eps=1e-2, weight_decay=0.05), None, None),
+    "adadelta_maximize": ("Adadelta", "Adadelta", dict(eps=1e-3, maximize=True), None, None),
+    "adadelta_groups": ("Adadelta", "Adadelta", dict(lr=0.5, eps=1e-2),
+                        [(["W"], {}), (["c"], dict(lr=0.2, rho=0.95))], None),
+    "adamax": ("Adamax", "Adamax", dict(lr=0.02), None, None),
+    "adamax_weight_decay": ("AdaMax", "Adamax", dict(lr=0.02, weight_decay=0.1), None, None),
+    "adamax_maximize": ("Adamax", "Adamax", dict(lr=0.02, maximize=True), None, None),
+    "adamax_betas": ("Adamax", "Adamax", dict(lr=0.02, betas=(0.5, 0.9), eps=0.01), None, None),
+    "adamax_groups": ("Adamax", "Adamax", dict(lr=0.02),
+                      [(["W"], {}), (["c"], dict(lr=0.05, betas=(0.8, 0.99)))], None),
+    "nadam": ("NAdam", "NAdam", dict(lr=0.02), None, None),
+    "nadam_momentum_decay": ("NAdam", "NAdam", dict(lr=0.02, momentum_decay=0.1), None, None),
+    "nadam_weight_decay": ("Nadam", "NAdam", dict(lr=0.02, weight_decay=0.1, eps=0.01), None, None),
+    "nadam_decoupled": ("NAdam", "NAdam", dict(lr=0.02, weight_decay=0.1, decoupled_weight_decay=True), None, None),
+    "nadam_maximize": ("NAdam", "NAdam", dict(lr=0.02, maximize=True), None, None),
+    "nadam_betas": ("NAdam", "NAdam", dict(lr=0.02, betas=(0.5, 0.9), eps=0.1), None, None),
+    "nadam_groups": ("NAdam", "NAdam", dict(lr=0.02, eps=0.01),
+                     [(["W"], {}), (["c"], dict(lr=0.05, betas=(0.8, 0.99), momentum_decay=0.01))], None),
+    "nadam_cosine": ("NAdam", "NAdam", dict(lr=0.05), None, ("CosineAnnealingLR", dict(T_max=200, eta_min=0.001))),
+    "radam": ("RAdam", "RAdam", dict(lr=0.02), None, None),
+    "radam_weight_decay": ("RAdam", "RAdam", dict(lr=0.02, weight_decay=0.1), None, None),
+    "radam_decoupled": ("RAdam", "RAdam", dict(lr=0.02, weight_decay=0.1, decoupled_weight_decay=True), None, None),
+    "radam_maximize": ("RAdam", "RAdam", dict(lr=0.02, maximize=True), None, None),
+    "radam_betas": ("RAdam", "RAdam", dict(lr=0.02, betas=(0.8, 0.99), eps=0.01), None, None),
+    "radam_groups": ("RAdam", "RAdam", dict(lr=0.02),
+                     [(["W"], {}), (["c"], dict(lr=0.05, betas=(0.8, 0.99)))], None),
 }
 
 # name → (scheduler, kwargs); each runs 60 epochs with two groups at lr 0.1 and 0.05.
@@ -113,18 +149,32 @@ def loss(problem, W, c):
 
 
 def config_json(name):
-    rule, torch_rule, defaults, groups, scheduler = CONFIGS[name]
-    return json.dumps({"name": name, "rule": rule, "torch_rule": torch_rule, "defaults": defaults,
-                       "groups": groups, "scheduler": scheduler, "steps": STEPS, "every": EVERY})
+    rule, torch_rule, defaults, groups, scheduler, *torch_only = CONFIGS[name]
+    config = {"name": name, "rule": rule, "torch_rule": torch_rule, "defaults": defaults,
+              "groups": groups, "scheduler": scheduler, "steps": STEPS, "every": EVERY}
+    if torch_only:
+        config["torch_only"] = torch_only[0]
+    return json.dumps(config)
 
 
 def run_torch(config, problem):
     """The trajectory of torch.optim on the problem: {"W": (k, 4, 3), "c": (k, 3)}."""
     import torch
 
+    # torch keeps a rule's scalar state (every `step`, NAdam's `mu_product`) as tensors of the
+    # default dtype; in float64 they hold what tinygrad_opt holds as Python numbers.
+    default_dtype = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        return _run_torch(torch, config, problem)
+    finally:
+        torch.set_default_dtype(default_dtype)
+
+
+def _run_torch(torch, config, problem):
     params = {"W": torch.tensor(problem["W0"], dtype=torch.float64, requires_grad=True),
               "c": torch.tensor(problem["c0"], dtype=torch.float64, requires_grad=True)}
-    defaults = dict(config["defaults"])
+    defaults = dict(config["defaults"], **config.get("torch_only", {}))
     if "betas" in defaults:
         defaults["betas"] = tuple(defaults["betas"])
     if config["groups"] is None:
@@ -171,19 +221,28 @@ def torch_schedule(kind, kwargs, epochs=SCHEDULE_EPOCHS, lrs=SCHEDULE_LRS):
     return np.array(rates, dtype=np.float64)
 
 
-def main():
+def main(names=None):
+    """Write every fixture, or only those named (e.g. `python tests/make_optim_fixtures.py nadam radam`)."""
     import torch
 
     os.makedirs(FIXTURES, exist_ok=True)
     problem = make_problem()
-    np.savez_compressed(os.path.join(FIXTURES, "problem.npz"), **problem)
-    for name in CONFIGS:
+    if names:
+        unknown = sorted(set(names) - set(CONFIGS))
+        if unknown:
+            raise SystemExit(f"unknown fixture(s) {', '.join(unknown)}")
+        problem = load_problem()
+    else:
+        np.savez_compressed(os.path.join(FIXTURES, "problem.npz"), **problem)
+    for name in names or CONFIGS:
         config = json.loads(config_json(name))
         trajectory = run_torch(config, problem)
         steps = np.arange(0, STEPS + 1, EVERY)
         np.savez_compressed(os.path.join(FIXTURES, f"{name}.npz"), config=np.array(config_json(name)),
                             steps=steps, W=trajectory["W"], c=trajectory["c"])
         print(f"{name:30s} final loss {loss(problem, trajectory['W'][-1], trajectory['c'][-1]):.6f}")
+    if names:
+        return
     schedules = {name: torch_schedule(kind, kwargs) for name, (kind, kwargs) in SCHEDULES.items()}
     np.savez_compressed(os.path.join(FIXTURES, "lr_schedules.npz"),
                         config=np.array(json.dumps({"schedules": SCHEDULES, "epochs": SCHEDULE_EPOCHS,
@@ -193,4 +252,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -167,7 +167,8 @@ def not_a_directory(tmp_path_factory):
 
 BAD_ARGUMENTS = {
     "unknown optimizer": (["compare", "--optimizers", "sgd,sgdd"],
-                          "unknown optimizer 'sgdd' (choose from sgd, momentum, adagrad, rmsprop, adam, adamw)"),
+                          "unknown optimizer 'sgdd' (choose from sgd, momentum, adagrad, rmsprop, adam, adamw, nag, adadelta, "
+                          "adamax, nadam, radam)"),
     "unknown optimizer for train": (["train", "--optimizer", "nesterov"], "unknown optimizer 'nesterov'"),
     "unknown optimizer in --lr": (["compare", "--lr", "adamm=0.1"], "unknown optimizer 'adamm'"),
     "negative learning rate": (["compare", "--lr", "sgd=-0.1"], "learning rate for sgd must be a positive number, got '-0.1'"),
@@ -290,3 +291,14 @@ def test_graph_renders_svg(tmp_path):
     result = run("graph", "--out", tmp_path / "graphs" / "graph.svg", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "<svg" in (tmp_path / "graphs" / "graph.svg").read_text()
+
+
+def test_compare_all_runs_every_registered_rule(tmp_path):
+    from tinygrad_opt.optim import registry
+    result = run("compare", "--optimizers", "all", "--epochs", "1", "--hidden", "16", "--quiet",
+                 "--out", tmp_path / "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    document = json.loads((tmp_path / "out" / "histories.json").read_text())
+    assert list(document["results"]) == list(registry.names())
+    assert document["results"]["nadam"]["lr"] == registry.RULES["nadam"].mlp_lr
+    assert all(entry["diverged"] is None for entry in document["results"].values())

@@ -53,7 +53,8 @@ def test_a_diverging_optimizer_is_reported_not_fatal(tmp_path):
 
 @pytest.mark.parametrize("arguments, message", [
     (["--surface", "banana"], "unknown surface 'banana' (choose from bowl, saddle, rosenbrock, beale, himmelblau)"),
-    (["--optimizers", "sgd,foo"], "unknown optimizer 'foo' (choose from sgd, momentum, adagrad, rmsprop, adam)"),
+    (["--optimizers", "sgd,foo"], "unknown optimizer 'foo' (choose from sgd, momentum, adagrad, rmsprop, adam, adamw, nag, adadelta, "
+     "adamax, nadam, radam)"),
     (["--optimizers", "sgd,sgd"], "--optimizers names sgd more than once"),
     (["--steps", "0"], "--steps must be a positive integer, got '0'"),
     (["--steps", "many"], "--steps must be a positive integer, got 'many'"),
@@ -90,3 +91,13 @@ def test_help_lists_the_surfaces_and_rules():
     text = " ".join(finished.stdout.split())                 # undo argparse's line wrapping
     assert "bowl, saddle, rosenbrock, beale, himmelblau" in text
     assert "sgd, momentum, adagrad, rmsprop, adam" in text
+
+
+def test_the_rest_of_ruders_overview_runs_too(tmp_path):
+    png = tmp_path / "saddle.png"
+    finished = run("--surface", "saddle", "--optimizers", "nag,adadelta,adamax,NAdam,radam", "--steps", "5",
+                   "--out", str(png))
+    assert finished.returncode == 0, finished.stderr
+    assert [line.split()[0] for line in finished.stdout.splitlines()[1:6]] == [
+        "nag", "adadelta", "adamax", "nadam", "radam"]
+    assert png.exists()

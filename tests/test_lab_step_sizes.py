@@ -8,7 +8,7 @@ import pytest
 from tinygrad_opt import Tensor
 from tinygrad_opt.data import make_sparse_regression
 from tinygrad_opt.lab import inspect_step
-from tinygrad_opt.optim import SGD, AdaGrad, Adam, AdamW, Momentum, Optimizer, RMSProp
+from tinygrad_opt.optim import NAG, SGD, AdaGrad, Adadelta, AdaMax, Adam, AdamW, Momentum, Optimizer, RAdam, RMSProp
 
 G = np.array([3.0, 0.5])          # ∂L/∂θ of L(θ) = 3·θ₀ + 0.5·θ₁, at every step
 
@@ -163,3 +163,24 @@ def test_an_unknown_optimizer_is_refused_before_the_step():
     with pytest.raises(TypeError, match="inspect_step knows SGD, .* got Sign"):
         with inspect_step(Sign([Tensor([1.0], requires_grad=True)])):
             pass
+
+
+def test_adamax_and_radam_step_sizes_multiply_m():
+    # AdaMax after two steps of g: m = 0.19·g, u = max(0.999·|g|, |g|) + ε = |g| + ε: η/(1 − 0.81)/u · m.
+    adamax = two_steps(lambda p: AdaMax(p, lr=0.1))
+    np.testing.assert_allclose(adamax[0].step_size, (0.1 / 0.19) / (np.abs(G) + 1e-8), rtol=1e-12)
+    np.testing.assert_allclose(adamax[0].update, -adamax[0].step_size * 0.19 * G, rtol=1e-12)
+    # RAdam's second step is still a momentum step (ρ_2 ≤ 5): η/(1 − β1²), the same for every element.
+    radam = two_steps(lambda p: RAdam(p, lr=0.1))
+    assert radam.formula == RAdam.step_size_formula
+    np.testing.assert_allclose(radam[0].step_size, [0.1 / 0.19, 0.1 / 0.19], rtol=1e-12)
+    np.testing.assert_allclose(radam[0].update, -radam[0].step_size * 0.19 * G, rtol=1e-12)
+
+
+def test_nag_and_adadelta_report_their_step_sizes():
+    nag = two_steps(lambda p: NAG(p, lr=0.1))
+    assert nag.rule == "NAG" and nag[0].step_size.tolist() == [0.1, 0.1]
+    # v₂ = 0.19·g, and the step is γ·v₂ + η·g = (0.171 + 0.1)·g.
+    np.testing.assert_allclose(nag[0].update, -0.271 * G, rtol=1e-12)
+    adadelta = two_steps(lambda p: Adadelta(p))
+    assert adadelta.rule == "Adadelta" and np.all(adadelta[0].step_size > 0)

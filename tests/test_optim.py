@@ -5,7 +5,8 @@ import pytest
 import tinygrad_opt as tg
 from tinygrad_opt import optim
 
-RULES = [optim.SGD, optim.Momentum, optim.AdaGrad, optim.RMSProp, optim.Adam, optim.AdamW]
+RULES = [optim.SGD, optim.Momentum, optim.AdaGrad, optim.RMSProp, optim.Adam, optim.AdamW,
+         optim.NAG, optim.Adadelta, optim.AdaMax, optim.Nadam, optim.RAdam]
 RULES_WITH_OPTIONS = [
     (optim.SGD, dict(lr=0.1, momentum=0.9, weight_decay=0.01, nesterov=True)),
     (optim.SGD, dict(lr=0.1, momentum=0.9, dampening=0.1)),
@@ -14,6 +15,12 @@ RULES_WITH_OPTIONS = [
     (optim.RMSProp, dict(lr=0.01, momentum=0.9, centered=True, weight_decay=0.01)),
     (optim.Adam, dict(lr=0.01, amsgrad=True, weight_decay=0.01)),
     (optim.AdamW, dict(lr=0.01, amsgrad=True)),
+    (optim.NAG, dict(lr=0.1, weight_decay=0.01)),
+    (optim.Adadelta, dict(lr=0.5, rho=0.8, weight_decay=0.01)),
+    (optim.AdaMax, dict(lr=0.01, weight_decay=0.01)),
+    (optim.Nadam, dict(lr=0.01, momentum_decay=0.01, weight_decay=0.01, decoupled_weight_decay=True)),
+    (optim.RAdam, dict(lr=0.01, weight_decay=0.01)),
+    (optim.RAdam, dict(lr=0.01, betas=(0.9, 0.9), decoupled_weight_decay=True, weight_decay=0.1)),
 ]
 
 
@@ -51,6 +58,26 @@ def fake_step(optimizer, params, seed=0):
     (lambda p: optim.Adam(p, eps=-1e-8), "Invalid epsilon value: -1e-08"),
     (lambda p: optim.AdamW(p, weight_decay=-0.01), "Invalid weight_decay value: -0.01"),
     (lambda p: optim.Adam(p, betas=0.9), "betas must be a pair"),
+    (lambda p: optim.NAG(p, lr=-1), "Invalid learning rate: -1"),
+    (lambda p: optim.NAG(p, momentum=-0.5), "Invalid momentum value: -0.5"),
+    (lambda p: optim.NAG(p, momentum=0), "Nesterov momentum requires a momentum"),
+    (lambda p: optim.NAG(p, weight_decay=-1), "Invalid weight_decay value: -1"),
+    (lambda p: optim.Adadelta(p, lr=-1.0), "Invalid learning rate: -1.0"),
+    (lambda p: optim.Adadelta(p, rho=1.5), "Invalid rho value: 1.5"),
+    (lambda p: optim.Adadelta(p, rho=-0.1), "Invalid rho value: -0.1"),
+    (lambda p: optim.Adadelta(p, eps=-1e-6), "Invalid epsilon value: -1e-06"),
+    (lambda p: optim.Adadelta(p, weight_decay=-0.1), "Invalid weight_decay value: -0.1"),
+    (lambda p: optim.Adamax(p, lr=-2e-3), "Invalid learning rate: -0.002"),
+    (lambda p: optim.Adamax(p, eps=-1.0), "Invalid epsilon value: -1.0"),
+    (lambda p: optim.Adamax(p, betas=(0.9, 1.0)), "Invalid beta parameter at index 1: 1.0"),
+    (lambda p: optim.Adamax(p, weight_decay=-1), "Invalid weight_decay value: -1"),
+    (lambda p: optim.NAdam(p, lr=-1), "Invalid learning rate: -1"),
+    (lambda p: optim.NAdam(p, betas=(-0.1, 0.999)), "Invalid beta parameter at index 0: -0.1"),
+    (lambda p: optim.NAdam(p, momentum_decay=-4e-3), "Invalid momentum_decay value: -0.004"),
+    (lambda p: optim.NAdam(p, weight_decay=-1), "Invalid weight_decay value: -1"),
+    (lambda p: optim.RAdam(p, eps=-1e-8), "Invalid epsilon value: -1e-08"),
+    (lambda p: optim.RAdam(p, betas=(0.9, 1.5)), "Invalid beta parameter at index 1: 1.5"),
+    (lambda p: optim.RAdam(p, weight_decay=-1), "Invalid weight_decay value: -1"),
 ])
 def test_bad_hyperparameters_raise_pytorchs_message(make, message):
     p = param()
@@ -212,6 +239,11 @@ def test_state_names_are_pytorchs():
         {"step", "square_avg", "momentum_buffer", "grad_avg"}
     assert state_after_one_step(optim.Adam) == {"step", "exp_avg", "exp_avg_sq"}
     assert state_after_one_step(optim.AdamW, amsgrad=True) == {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"}
+    assert state_after_one_step(optim.NAG) == {"velocity"}
+    assert state_after_one_step(optim.Adadelta) == {"step", "square_avg", "acc_delta"}
+    assert state_after_one_step(optim.Adamax) == {"step", "exp_avg", "exp_inf"}
+    assert state_after_one_step(optim.NAdam) == {"step", "mu_product", "exp_avg", "exp_avg_sq"}
+    assert state_after_one_step(optim.RAdam) == {"step", "exp_avg", "exp_avg_sq"}
 
 
 def test_adagrad_creates_its_state_at_construction():
@@ -468,9 +500,13 @@ def test_a_read_only_parameter_without_a_gradient_is_no_obstacle():
 
 
 # ----------------------------------------------------------------- the two paths
+FUSED = [optim.SGD, optim.Momentum, optim.AdaGrad, optim.RMSProp, optim.Adam, optim.AdamW, optim.NAG]
+
+
 @pytest.mark.parametrize("rule", RULES)
-def test_every_rule_of_the_package_has_a_fused_update(rule):
-    assert optim.kernels.fused_update_for(rule) is not None
+def test_the_rules_with_a_fused_update(rule):
+    # Adadelta, AdaMax, Nadam and RAdam run their plain bodies only (see kernels.py).
+    assert (optim.kernels.fused_update_for(rule) is not None) == (rule in FUSED)
 
 
 def test_a_subclass_with_its_own_body_never_takes_the_parents_kernel():

@@ -21,6 +21,8 @@ CONFIGS = [
     ("momentum", optim.Momentum, dict(lr=0.05)),
     ("momentum-nesterov-wd", optim.Momentum, dict(lr=0.05, nesterov=True, weight_decay=0.1)),
     ("momentum-maximize", optim.Momentum, dict(lr=0.05, maximize=True)),
+    ("nag", optim.NAG, dict(lr=0.05)),
+    ("nag-wd-maximize", optim.NAG, dict(lr=0.05, momentum=0.5, weight_decay=0.1, maximize=True)),
     ("adagrad", optim.AdaGrad, dict(lr=0.1)),
     ("adagrad-decay-wd-init", optim.AdaGrad, dict(lr=0.1, lr_decay=0.01, weight_decay=0.1,
                                                    initial_accumulator_value=0.5, maximize=True)),

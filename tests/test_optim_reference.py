@@ -70,19 +70,28 @@ def problem():
     return fixtures.load_problem()
 
 
+def options_of(name):
+    """The rule of a fixture and every option it turns on."""
+    config, _ = load_fixture(name)
+    options = {config["rule"]} | {key for key, value in config["defaults"].items() if value not in (0, False)}
+    if config["groups"]:
+        options.add("param groups")
+    if config["scheduler"]:
+        options.add(config["scheduler"][0])
+    return options
+
+
 def test_the_fixtures_cover_every_rule_and_option():
-    options = set()
-    for name in NAMES:
-        config, _ = load_fixture(name)
-        options.add(config["rule"])
-        options.update(key for key, value in config["defaults"].items() if value not in (0, False))
-        if config["groups"]:
-            options.add("param groups")
-        if config["scheduler"]:
-            options.add(config["scheduler"][0])
+    options = set().union(*(options_of(name) for name in NAMES))
     assert {"SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "momentum", "dampening", "nesterov", "weight_decay",
             "centered", "amsgrad", "maximize", "lr_decay", "initial_accumulator_value", "alpha", "betas",
-            "param groups", "StepLR", "CosineAnnealingLR"} <= options
+            "param groups", "StepLR", "CosineAnnealingLR",
+            "NAG", "Adadelta", "Adamax", "AdaMax", "NAdam", "Nadam", "RAdam", "rho", "eps", "momentum_decay",
+            "decoupled_weight_decay"} <= options
+    for rule in ("NAG", "Adadelta", "AdaMax", "Nadam", "RAdam"):
+        of_rule = set().union(*(options_of(name) for name in NAMES
+                                if getattr(optim, load_fixture(name)[0]["rule"]) is getattr(optim, rule)))
+        assert {"maximize", "weight_decay", "param groups"} <= of_rule, rule
 
 
 def test_the_problem_is_the_one_the_generator_makes(problem):

@@ -196,6 +196,11 @@ def test_adamw_decays_the_weights_before_the_adam_step():
     lambda ps: optim.RMSprop(ps, maximize=True, centered=True, momentum=0.5),
     lambda ps: optim.Adam(ps, maximize=True, amsgrad=True),
     lambda ps: optim.AdamW(ps, maximize=True),
+    lambda ps: optim.NAG(ps, lr=0.1, maximize=True),
+    lambda ps: optim.Adadelta(ps, maximize=True, weight_decay=0.1),
+    lambda ps: optim.Adamax(ps, maximize=True),
+    lambda ps: optim.NAdam(ps, maximize=True, decoupled_weight_decay=True, weight_decay=0.1),
+    lambda ps: optim.RAdam(ps, maximize=True, weight_decay=0.1),
 ])
 def test_maximize_is_descent_on_the_negated_gradient(make):
     up, _, _ = three_steps(make)
@@ -208,3 +213,120 @@ def test_maximize_is_descent_on_the_negated_gradient(make):
         optimizer.step()
     np.testing.assert_array_equal(up[-1], p.data)
     assert up[0][0] > THETA_0[0]          # g > 0 and maximize: θ goes up
+
+
+# ----------------------------------------------------------------- the rest of Ruder's overview
+def test_nag_the_look_ahead_form():
+    # v_t = γ·v_{t−1} + η·g_t,  φ ← φ − (γ·v_t + η·g_t), γ = 0.9, η = 0.1 (φ = θ − γ·v, the look-ahead point)
+    #   v_1 = [0.3, 0.06]    φ_1 = [1 − (0.27 + 0.3), −2 − (0.054 + 0.06)]            = [0.43, −2.114]
+    #   v_2 = [0.67, 0.134]  φ_2 = [0.43 − (0.603 + 0.4), −2.114 − (0.1206 + 0.08)]   = [−0.573, −2.3146]
+    #   v_3 = [1.803, 0.1206] φ_3 = [−0.573 − (1.6227 + 1.2), −2.3146 − 0.10854]     = [−3.3957, −2.42314]
+    thetas, optimizer, p = three_steps(lambda ps: optim.NAG(ps, lr=0.1, momentum=0.9))
+    assert_steps(thetas, [[0.43, -2.114], [-0.573, -2.3146], [-3.3957, -2.42314]])
+    np.testing.assert_allclose(optimizer.state[p]["velocity"], [1.803, 0.1206], rtol=1e-12)
+    nesterov, _, _ = three_steps(lambda ps: optim.Momentum(ps, lr=0.1, momentum=0.9, nesterov=True))
+    np.testing.assert_array_equal(thetas[-1], nesterov[-1])
+
+
+def test_nag_is_ruders_form_on_the_look_ahead_point():
+    # Ruder: v ← γv + η∇J(θ − γv), θ ← θ − v, on J(θ) = ½θᵀAθ. NAG stores φ = θ − γv and is given ∇J(φ).
+    A = np.array([[3.0, 1.0], [1.0, 0.5]])
+    gamma, eta = 0.9, 0.05
+    theta, v = np.array(THETA_0), np.zeros(2)
+    phi = tg.Tensor(THETA_0, dtype=np.float64, requires_grad=True)
+    optimizer = optim.NAG([phi], lr=eta, momentum=gamma)
+    for _ in range(40):
+        v = gamma * v + eta * A @ (theta - gamma * v)
+        theta = theta - v
+        phi.grad = tg.Tensor(A @ phi.data, dtype=np.float64)
+        optimizer.step()
+        np.testing.assert_allclose(phi.data, theta - gamma * v, rtol=1e-12, atol=1e-14)
+
+
+def test_adadelta_needs_no_learning_rate():
+    # E[g²]_t = ρ·E[g²] + (1−ρ)·g²,  Δθ_t = −√(E[Δθ²]_{t−1} + ε)/√(E[g²]_t + ε)·g_t,
+    # E[Δθ²]_t = ρ·E[Δθ²] + (1−ρ)·Δθ²;  ρ = 0.5, ε = 0.5 (large, so the numbers are readable), η = 1:
+    #   t=1, coordinate 0: E[g²] = 4.5, Δθ = −√0.5/√5·3 = −3·√0.1 = −0.948683, E[Δθ²] = 0.5·0.9 = 0.45
+    rho, eps = 0.5, 0.5
+    Eg, Ed, theta, expected = [0.0, 0.0], [0.0, 0.0], list(THETA_0), []
+    for g in GRADS:
+        for i in range(2):
+            Eg[i] = rho * Eg[i] + (1 - rho) * g[i] ** 2
+            delta = -math.sqrt(Ed[i] + eps) / math.sqrt(Eg[i] + eps) * g[i]
+            Ed[i] = rho * Ed[i] + (1 - rho) * delta ** 2
+            theta[i] += delta
+        expected.append(list(theta))
+    thetas, optimizer, p = three_steps(lambda ps: optim.Adadelta(ps, rho=rho, eps=eps))
+    assert thetas[0][0] == pytest.approx(1 - 3 * math.sqrt(0.1), rel=1e-12)
+    assert_steps(thetas, expected)
+    np.testing.assert_allclose(optimizer.state[p]["square_avg"], Eg, rtol=1e-12)
+    np.testing.assert_allclose(optimizer.state[p]["acc_delta"], Ed, rtol=1e-12)
+    half, _, _ = three_steps(lambda ps: optim.Adadelta(ps, lr=0.5, rho=rho, eps=eps))
+    assert half[0][0] == pytest.approx(1 - 0.5 * 3 * math.sqrt(0.1), rel=1e-12)   # η scales the step
+
+
+def test_adamax_keeps_a_decaying_maximum():
+    # m_t = β1·m + (1−β1)·g,  u_t = max(β2·u, |g| + ε),  θ ← θ − η/(1−β1^t)·m_t/u_t;  β1 = 0.9, β2 = 0.999
+    #   t=1: m = [0.3, 0.06], u = [3, 0.6] (+ε): the step is η·sign(g) = 0.002
+    #   t=2: m = [0.67, 0.134], u = [max(2.997, 4), max(0.5994, 0.8)] = [4, 0.8]
+    #   t=3: m = [1.803, 0.1206], u = [max(3.996, 12), max(0.7992, 0)] = [12, 0.7992]: the old maximum, decayed
+    eta, eps = 0.002, 1e-8
+    thetas, optimizer, p = three_steps(lambda ps: optim.AdaMax(ps))
+    u = [[3 + eps, 0.6 + eps], [4 + eps, 0.8 + eps], [12 + eps, 0.999 * (0.8 + eps)]]
+    m = [[0.3, 0.06], [0.67, 0.134], [1.803, 0.1206]]
+    theta, expected = np.array(THETA_0), []
+    for t in range(3):
+        theta = theta - eta / (1 - 0.9 ** (t + 1)) * np.divide(m[t], u[t])
+        expected.append(theta)
+    assert_steps(thetas, expected)
+    np.testing.assert_allclose(np.subtract(THETA_0, thetas[0]), [0.002, 0.002], rtol=1e-7)
+    np.testing.assert_allclose(optimizer.state[p]["exp_inf"], u[2], rtol=1e-12)
+
+
+def test_nadam_with_its_momentum_schedule():
+    # μ_t = β1·(1 − ½·0.96^(tψ)), Π_t = μ_1⋯μ_t, d = √(v/(1−β2^t)) + ε,
+    # θ ← θ − η(1−μ_t)/(1−Π_t)·g/d − η·μ_{t+1}/(1−Π_t·μ_{t+1})·m/d;  ψ = 0.004
+    b1, b2, eta, eps, psi = 0.9, 0.999, 0.002, 1e-8, 0.004
+    m, v, theta, product, expected = [0.0, 0.0], [0.0, 0.0], list(THETA_0), 1.0, []
+    for t, g in enumerate(GRADS, start=1):
+        mu, mu_next = b1 * (1 - 0.5 * 0.96 ** (t * psi)), b1 * (1 - 0.5 * 0.96 ** ((t + 1) * psi))
+        product *= mu
+        for i in range(2):
+            m[i] = b1 * m[i] + (1 - b1) * g[i]
+            v[i] = b2 * v[i] + (1 - b2) * g[i] ** 2
+            d = math.sqrt(v[i] / (1 - b2 ** t)) + eps
+            theta[i] -= eta * (1 - mu) / (1 - product) * g[i] / d + eta * mu_next / (1 - product * mu_next) * m[i] / d
+        expected.append(list(theta))
+    assert b1 * (1 - 0.5 * 0.96 ** 0.004) == pytest.approx(0.45007, abs=1e-5)   # μ_1 ≈ ½·β1, not β1
+    thetas, optimizer, p = three_steps(lambda ps: optim.NAdam(ps))
+    assert_steps(thetas, expected)
+    assert optimizer.state[p]["mu_product"] == pytest.approx(product, rel=1e-15)
+
+
+def test_radam_takes_momentum_steps_until_the_variance_is_tractable():
+    # ρ_∞ = 2/(1−β2) − 1 = 1999 and ρ_t = ρ_∞ − 2t·β2^t/(1−β2^t): ρ_1 = 1, ρ_2 = 1.9995, ρ_3 = 2.999 ≤ 5,
+    # so the first three steps are θ ← θ − η·m̂_t (no division by √v̂):
+    #   m̂_1 = g_1 = [3, 0.6],  m̂_2 = [0.67, 0.134]/0.19,  m̂_3 = [1.803, 0.1206]/0.271
+    thetas, optimizer, p = three_steps(lambda ps: optim.RAdam(ps, lr=0.1))
+    theta, expected = np.array(THETA_0), []
+    for m_hat in ([3.0, 0.6], np.divide([0.67, 0.134], 0.19), np.divide([1.803, 0.1206], 0.271)):
+        theta = theta - 0.1 * np.asarray(m_hat)
+        expected.append(theta)
+    assert_steps(thetas, expected)
+
+
+def test_radam_rectifies_once_rho_exceeds_5():
+    # β2 = 0.9: ρ_∞ = 19, ρ_5 = 19 − 10·0.59049/0.40951 = 4.58 ≤ 5 < ρ_6 = 19 − 12·0.531441/0.468559 = 5.39.
+    p = tg.Tensor(THETA_0, dtype=np.float64, requires_grad=True)
+    optimizer = optim.RAdam([p], lr=0.1, betas=(0.9, 0.9), eps=0.0)
+    for t in range(1, 7):
+        before = p.data.copy()
+        p.grad = tg.Tensor([3.0, -0.5], dtype=np.float64)           # a constant gradient: m̂ = g, v̂ = g²
+        optimizer.step()
+        rho_t = 19 - 2 * t * 0.9 ** t / (1 - 0.9 ** t)
+        if rho_t <= 5:
+            np.testing.assert_allclose(p.data - before, [-0.3, 0.05], rtol=1e-12)   # −η·m̂
+        else:
+            r = math.sqrt((rho_t - 4) * (rho_t - 2) * 19 / (15 * 17 * rho_t))
+            np.testing.assert_allclose(p.data - before, [-0.1 * r, 0.1 * r], rtol=1e-12)  # −η·r·m̂/√v̂
+    assert t == 6 and 0 < r < 1

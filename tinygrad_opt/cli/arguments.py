@@ -76,7 +76,9 @@ def optimizer_name(text, choices=OPTIMIZERS):
 
 
 def optimizer_list(text, choices=OPTIMIZERS):
-    """`sgd,adam` → ("sgd", "adam"): known names, none twice."""
+    """`sgd,adam` → ("sgd", "adam"): known names, none twice; `all` → every choice."""
+    if text.strip().lower() == "all":
+        return tuple(choices)
     names = tuple(optimizer_name(part, choices) for part in text.split(",") if part.strip())
     if not names:
         raise UsageError("--optimizers needs at least one optimizer name")

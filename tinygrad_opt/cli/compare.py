@@ -15,8 +15,8 @@ def add_command(subparsers):
                     "batches; print a table and write histories.json and comparison.png to --out.")
     add_model_arguments(parser, DEFAULT_BATCH_SIZE)
     parser.add_argument("--optimizers", type=optimizer_list, default=DEFAULT_OPTIMIZERS, metavar="NAMES",
-                        help=f"comma-separated, from {', '.join(OPTIMIZERS)} "
-                             f"(default: {','.join(DEFAULT_OPTIMIZERS)})")
+                        help=f"comma-separated, from {', '.join(OPTIMIZERS)}, or all "
+                             f"(default: the notes' five, {','.join(DEFAULT_OPTIMIZERS)})")
     parser.add_argument("--lr", type=learning_rate_map, default={}, metavar="RATES",
                         help="learning rates per optimizer, like adam=0.01,sgd=0.1, or one number for all "
                              f"(defaults: {', '.join(f'{k}={v:g}' for k, v in DEFAULT_LR.items())})")

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..lab.plot import _matplotlib, animate_trajectories, plot_trajectories
 from ..lab.rules import RULE_NAMES
+from ..optim import registry
 from ..lab.surfaces import SURFACES, make_surface
 from ..lab.trajectories import trajectories
 from .arguments import (CommandError, UsageError, check_writable_file, learning_rate_map, optimizer_list,
@@ -54,12 +55,13 @@ def add_command(subparsers):
                     '(pip install "tinygrad_opt[plot]").')
     parser.add_argument("--surface", type=_surface_name, default=DEFAULT_SURFACE, metavar="NAME",
                         help=f"one of {', '.join(SURFACES)} (default: {DEFAULT_SURFACE})")
-    parser.add_argument("--optimizers", type=functools.partial(optimizer_list, choices=RULE_NAMES),
+    parser.add_argument("--optimizers", type=functools.partial(optimizer_list, choices=registry.names()),
                         default=RULE_NAMES, metavar="NAMES",
-                        help=f"comma-separated, from {', '.join(RULE_NAMES)} (default: all)")
+                        help=f"comma-separated, from {', '.join(registry.names())}, or all "
+                             f"(default: the notes' five, {','.join(RULE_NAMES)})")
     parser.add_argument("--steps", type=positive_int("--steps"), default=DEFAULT_STEPS, metavar="N",
                         help=f"steps per optimizer (default: {DEFAULT_STEPS})")
-    parser.add_argument("--lr", type=functools.partial(learning_rate_map, choices=RULE_NAMES,
+    parser.add_argument("--lr", type=functools.partial(learning_rate_map, choices=registry.names(),
                                                example="adam=0.05,sgd=0.01"), default={}, metavar="RATES",
                         help="learning rates like adam=0.05,sgd=0.01, or one number for all "
                              "(default: the surface's own, tuned per rule)")

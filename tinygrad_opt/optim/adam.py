@@ -41,12 +41,8 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _check(self, group):
-        betas = group["betas"]
         check_nonnegative(group, "lr", "eps")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        _check_betas(group["betas"])
         check_nonnegative(group, "weight_decay")
 
     def _init_state(self, param, group):
@@ -109,3 +105,10 @@ def _pair(betas):
     except (TypeError, ValueError):
         raise ValueError(f"betas must be a pair (β1, β2), got {betas!r}") from None
     return (first, second)
+
+
+def _check_betas(betas):
+    """PyTorch's ValueError for a β outside [0, 1)."""
+    for index, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {index}: {beta}")

@@ -280,6 +280,16 @@ def _momentum_update(p, grad, state, group):
     return True
 
 
+def _nag_update(p, grad, state, group):
+    # NAG's body is Momentum's with the Nesterov step: the same kernel, the flag always on.
+    kernel = kernel_for("momentum", p, grad, state["velocity"])
+    if kernel is None:
+        return False
+    kernel(p, grad, state["velocity"],
+           constants(p.dtype, group["lr"], group["momentum"], group["weight_decay"]), int(_flags(group) | NESTEROV))
+    return True
+
+
 def _adagrad_update(p, grad, state, group):
     kernel = kernel_for("adagrad", p, grad, state["sum"])
     if kernel is None:
@@ -326,6 +336,7 @@ def _adam_update(p, grad, state, group):
 _FUSED = {
     "tinygrad_opt.optim.sgd.SGD": _sgd_update,
     "tinygrad_opt.optim.momentum.Momentum": _momentum_update,
+    "tinygrad_opt.optim.nag.NAG": _nag_update,
     "tinygrad_opt.optim.adagrad.AdaGrad": _adagrad_update,
     "tinygrad_opt.optim.rmsprop.RMSProp": _rmsprop_update,
     "tinygrad_opt.optim.adam.Adam": _adam_update,
