@@ -233,6 +233,10 @@ class Tensor:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body] + extras) + ")"
 
+    def _repr_html_(self):
+        from .display import tensor_html    # notebooks only: a table of the values and .grad
+        return tensor_html(self)
+
     # ----------------------------------------------------------------- autograd
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
         """Compute d self / d leaf for every leaf that requires grad, accumulating into `.grad`.

@@ -10,6 +10,8 @@
   iteration with Hessian-vector products (`plot_curvature` draws them).
 - `plot`: contour maps with paths, animated GIFs, loss curves, step-size histograms
   (matplotlib, the `plot` extra, imported only when drawing).
+- `interact`: ipywidgets sliders for η, γ/β1, β2, ε, the start and the steps that re-run the
+  optimizers and redraw their paths (the `notebook` extra).
 
     from tinygrad_opt.lab import Beale, trajectories, plot_trajectories
     result = trajectories(Beale(), ["sgd", "momentum", "adagrad", "rmsprop", "adam"], steps=300)
@@ -25,6 +27,7 @@ from .curvature import (BowlCurvature, FlatMLP, Newton, Sharpness, bowl_curvatur
                         sharpness_during_training, surface_hessian, top_hessian_eigenvalue)
 from .plot import (animate_trajectories, plot_losses, plot_rare_weight, plot_step_sizes,
                    plot_trajectories)
+from .interact import Interactive, interact
 
 __all__ = [
     "Surface", "QuadraticBowl", "Saddle", "Rosenbrock", "Beale", "Himmelblau", "SURFACES",
@@ -37,4 +40,5 @@ __all__ = [
     "plot_step_sizes",
     "BowlCurvature", "bowl_curvature", "surface_hessian", "Newton", "newton_factory",
     "top_hessian_eigenvalue", "FlatMLP", "Sharpness", "sharpness_during_training",
+    "interact", "Interactive",
 ]

@@ -424,5 +424,9 @@ class Module:
                 text += "\n  " + "\n  ".join(lines) + "\n"
         return text + ")"
 
+    def _repr_html_(self):
+        from ..display import module_html   # notebooks only: layers, parameter shapes and counts
+        return module_html(self)
+
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
