@@ -169,8 +169,8 @@ class Interactive:
 
     # ----------------------------------------------------------------- display
     def _repr_mimebundle_(self, **kwargs):
-        if self.widget is not None:
-            return self.widget._repr_mimebundle_(**kwargs)
+        if self.widget is not None:       # the sliders; a summary where no widget can show
+            return {**self.widget._repr_mimebundle_(**kwargs), "text/plain": repr(self)}
         import base64
         return {"text/plain": MISSING_WIDGETS,
                 "image/png": base64.b64encode(_png(self.figure)).decode("ascii")}
