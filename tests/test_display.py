@@ -71,24 +71,31 @@ def _stepped_adagrad():
     return opt
 
 
-def test_optimizer_html_shows_groups_and_state_norms():
+def test_optimizer_html_shows_groups_state_norms_and_step_sizes():
     opt = _stepped_adagrad()
-    page = parse_html(optimizer_html(opt))
+    page = parse_html(opt._repr_html_())
     assert page.captions[0] == f"{type(opt).__name__}: hyperparameters"
     cells = page.cells
     lr_row = cells.index("lr")
     assert cells[lr_row:lr_row + 3] == ["lr", "0.1", "0.5"]
+    assert f"effective step size {opt.step_size_formula}" in cells
     w_row = cells.index("w")
-    assert cells[w_row:w_row + 4] == ["w", "(2,)", "1", "18.36"]     # ‖sum‖ = ‖(9, 16)‖ = √337
+    # ‖sum‖ = ‖(9, 16)‖ = √337; step sizes η/(√G + ε) = 0.1/3 and 0.1/4
+    assert cells[w_row:w_row + 5] == ["w", "(2,)", "1", "18.36", "0.025 … 0.03333"]
     b_row = cells.index("b")
     assert cells[b_row + 2] == "0"                                   # b never had a gradient
 
 
-def test_optimizer_html_effective_step_size_range_when_the_rule_can_say():
-    opt = _stepped_adagrad()
-    # η/(√G + ε) per element, as a rule's effective_step_size(state, group) returns it
-    opt.effective_step_size = lambda state, group: group["lr"] / (np.sqrt(state["sum"]) + group["eps"])
-    cells = parse_html(optimizer_html(opt)).cells
-    assert "effective step size" in cells
-    w_row = cells.index("w")
-    assert cells[w_row + 4] == "0.025 … 0.03333"                     # 0.1/4 and 0.1/3
+def test_optimizer_html_of_sgd_and_a_rule_without_step_sizes():
+    w = tg.Tensor([1.0, 2.0], requires_grad=True, name="w")
+    sgd = optim.SGD([w], lr=0.25)
+    w.grad = tg.Tensor([1.0, 1.0])
+    sgd.step()
+    cells = parse_html(sgd._repr_html_()).cells
+    assert cells[cells.index("w") + 3] == "0.25"                     # η, one value for every element
+
+    class Plain(optim.Optimizer):                                    # no effective_step_size of its own
+        def __init__(self, params):
+            super().__init__(params, {"lr": 0.1})
+    cells = parse_html(optimizer_html(Plain([w]))).cells
+    assert not any(cell.startswith("effective step size") for cell in cells)

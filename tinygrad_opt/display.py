@@ -124,7 +124,9 @@ def module_html(module):
     return _wrap(_table(rows, header=["module", "layer", "parameters", "count"], caption=caption))
 
 
-def _param_name(group, group_index, position, param):
+def param_name(group, group_index, position, param):
+    """How a parameter is called in tables: its name in the group's `param_names`, else its
+    `Tensor.name`, else "group g, param i"."""
     names = group.get("param_names")
     if names:
         return str(names[position])
@@ -134,11 +136,15 @@ def _param_name(group, group_index, position, param):
 
 
 def _step_size_range(optimizer, state, group):
-    """(min, max) of the rule's effective step sizes, or None when the rule cannot say."""
+    """(min, max) of the rule's effective step sizes, or None when the rule cannot say (it
+    does not define them, or this parameter has no state yet)."""
     rule = getattr(optimizer, "effective_step_size", None)
-    if rule is None or not state:
+    if rule is None:
         return None
-    sizes = np.asarray(rule(state, group), dtype=np.float64)
+    try:
+        sizes = np.asarray(rule(state, group), dtype=np.float64)
+    except (NotImplementedError, KeyError):
+        return None
     finite = sizes[np.isfinite(sizes)]
     if finite.size == 0:
         return None
@@ -164,18 +170,19 @@ def optimizer_html(optimizer):
             for key, value in state.items():
                 if isinstance(value, np.ndarray) and value.ndim and key not in buffers:
                     buffers.append(key)
-            rows.append((_param_name(group, g, i, p), p, state, group))
-    knows_step_size = hasattr(optimizer, "effective_step_size")
+            rows.append((param_name(group, g, i, p), p, state, group))
+    spans = [_step_size_range(optimizer, state, group) for _, _, state, group in rows]
+    knows_step_size = any(span is not None for span in spans)
     table = []
-    for name, p, state, group in rows:
+    for (name, p, state, group), span in zip(rows, spans):
         norms = [_number(float(np.linalg.norm(state[key]))) if key in state else "" for key in buffers]
-        span = _step_size_range(optimizer, state, group)
         span_text = "" if span is None else (_number(span[0]) if span[0] == span[1]
                                              else f"{_number(span[0])} … {_number(span[1])}")
         table.append([_esc(name), _esc(tuple(p.shape)),
                       _esc(_number(state.get("step", 0)))]
                      + [_esc(n) for n in norms] + ([_esc(span_text)] if knows_step_size else []))
+    formula = getattr(optimizer, "step_size_formula", None)
     header = (["parameter", "shape", "step"] + [f"‖{_esc(key)}‖" for key in buffers]
-              + (["effective step size"] if knows_step_size else []))
+              + ([f"effective step size {_esc(formula or '')}".strip()] if knows_step_size else []))
     body += _table(table, header=header, caption="state per parameter")
     return _wrap(body)

@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -171,8 +172,10 @@ def refresh(path):
 def main(argv):
     chosen = [Path(a) if Path(a).exists() else HERE / a for a in argv] or NOTEBOOKS
     for path in chosen:
-        print(f"executing {path.relative_to(ROOT)}", flush=True)
+        print(f"executing {path.relative_to(ROOT)}", end=" ", flush=True)
+        started = time.perf_counter()
         refresh(path)
+        print(f"{time.perf_counter() - started:.1f} s", flush=True)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..display import param_name
 from ..optim import Optimizer, registry
 
 __all__ = ["ParamStep", "StepReport", "inspect_step", "FORMULAS"]
@@ -128,15 +129,6 @@ def _check_known(optimizer):
                         f"effective_step_size, got {type(optimizer).__name__}")
 
 
-def _name(group, group_index, position, param):
-    names = group.get("param_names")
-    if names:
-        return str(names[position])
-    if param.name:
-        return str(param.name)
-    return f"group {group_index}, param {position}"
-
-
 @contextlib.contextmanager
 def inspect_step(optimizer):
     """Measure the optimizer step taken inside the `with` block.
@@ -176,7 +168,7 @@ def inspect_step(optimizer):
         if p._version == version:
             continue                                    # the step skipped this parameter
         step_size = optimizer.effective_step_size(optimizer.state.get(p, {}), group)
-        report.params.append(ParamStep(name=_name(group, g, i, p),
+        report.params.append(ParamStep(name=param_name(group, g, i, p),
                                        step_size=np.full(p.data.shape, step_size) if np.ndim(step_size) == 0
                                        else step_size,
                                        update=p.data - old))

@@ -402,6 +402,10 @@ class Optimizer:
         return copy.deepcopy(value)
 
     # ----------------------------------------------------------------- display
+    def _repr_html_(self):
+        from ..display import optimizer_html   # notebooks only: hyperparameters and state per parameter
+        return optimizer_html(self)
+
     def __repr__(self):
         text = self.__class__.__name__ + " ("
         for i, group in enumerate(self.param_groups):
