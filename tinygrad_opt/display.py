@@ -21,10 +21,10 @@ import numpy as np
 __all__ = ["tensor_html", "module_html", "optimizer_html"]
 
 MAX_ROWS = 8          # rows (and columns) of a value table before the middle is elided
-_STYLE = ("<style>.tgo table{border-collapse:collapse;font-size:12px;margin:2px 0}"
-          ".tgo td,.tgo th{border:1px solid #ccc;padding:1px 6px;text-align:right}"
+_STYLE = ("<style>.tgo,.tgo table{font-size:12px}.tgo table{border-collapse:collapse;margin:2px 0}"
+          ".tgo td,.tgo th{border:1px solid #ccc;padding:1px 6px;text-align:left}"
           ".tgo th{background:#f3f3f3}.tgo caption{text-align:left;font-weight:bold}"
-          ".tgo td:first-child{text-align:left}</style>")
+          ".tgo td.n{text-align:right;font-variant-numeric:tabular-nums}</style>")
 
 
 def _esc(value):
@@ -48,15 +48,18 @@ def _cut(count):
     return list(range(half)) + [None] + list(range(count - half, count))
 
 
-def _table(rows, header=None, caption=None):
-    """An HTML table from lists of cell strings (already escaped)."""
+def _table(rows, header=None, caption=None, numeric=()):
+    """An HTML table from lists of cell strings (already escaped); the columns whose indices
+    are in `numeric` (or all, when it is True) are right-aligned."""
     parts = ["<table>"]
     if caption:
         parts.append(f"<caption>{caption}</caption>")
     if header:
         parts.append("<tr>" + "".join(f"<th>{cell}</th>" for cell in header) + "</tr>")
     for row in rows:
-        parts.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>")
+        parts.append("<tr>" + "".join(
+            f'<td class="n">{cell}</td>' if numeric is True or j in numeric else f"<td>{cell}</td>"
+            for j, cell in enumerate(row)) + "</tr>")
     parts.append("</table>")
     return "".join(parts)
 
@@ -65,7 +68,7 @@ def _values(array, caption):
     """A 0-, 1- or 2-d array as a table; higher dimensions as numpy's text (both cut to corners)."""
     array = np.asarray(array)
     if array.ndim == 0:
-        return _table([[_esc(_number(array[()]))]], caption=caption)
+        return _table([[_esc(_number(array[()]))]], caption=caption, numeric=True)
     if array.ndim > 2:
         text = np.array2string(array, precision=4, threshold=64, edgeitems=2)
         return f"<div><b>{caption}</b><pre>{_esc(text)}</pre></div>"
@@ -77,7 +80,7 @@ def _values(array, caption):
             rows.append(["⋮" if j is not None else "⋱" for j in columns])
         else:
             rows.append(["…" if j is None else _esc(_number(matrix[i, j])) for j in columns])
-    return _table(rows, caption=caption)
+    return _table(rows, caption=caption, numeric=True)
 
 
 def _wrap(body):
@@ -121,7 +124,8 @@ def module_html(module):
                      f"{count:,}" if own else ""])
     caption = (f"{_esc(module._get_name())}: {total:,} parameters"
                + ("" if trainable == total else f" ({trainable:,} trainable)"))
-    return _wrap(_table(rows, header=["module", "layer", "parameters", "count"], caption=caption))
+    return _wrap(_table(rows, header=["module", "layer", "parameters", "count"], caption=caption,
+                        numeric={3}))
 
 
 def param_name(group, group_index, position, param):
@@ -161,7 +165,8 @@ def optimizer_html(optimizer):
              for key in keys]
     header = ["hyperparameter"] + [f"group {i} ({len(g['params'])} params)" for i, g in enumerate(groups)]
     title = _esc(type(optimizer).__name__)
-    body = _table(hyper, header=header, caption=f"{title}: hyperparameters")
+    body = _table(hyper, header=header, caption=f"{title}: hyperparameters",
+                  numeric=set(range(1, len(header))))
 
     buffers, rows = [], []
     for g, group in enumerate(groups):
@@ -184,5 +189,5 @@ def optimizer_html(optimizer):
     formula = getattr(optimizer, "step_size_formula", None)
     header = (["parameter", "shape", "step"] + [f"‖{_esc(key)}‖" for key in buffers]
               + ([f"effective step size {_esc(formula or '')}".strip()] if knows_step_size else []))
-    body += _table(table, header=header, caption="state per parameter")
+    body += _table(table, header=header, caption="state per parameter", numeric=set(range(2, len(header))))
     return _wrap(body)

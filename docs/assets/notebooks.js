@@ -1,10 +1,11 @@
-// Notebook pages (docs/notebooks/, rendered by mkdocs-jupyter) keep their markdown cells'
-// maths as text, $…$ inline and $$…$$ displayed; typeset it with the vendored KaTeX, as
-// site.js does for the other pages. Only text inside markdown cells is touched (code and
-// outputs may hold dollar signs that are not maths).
+// Notebook pages (docs/notebooks/, rendered by mkdocs-jupyter) keep the maths of their
+// markdown cells and Markdown outputs (`optimizer.explain`) as text, $…$ inline and $$…$$
+// displayed; typeset it with the vendored KaTeX, as site.js does for the other pages. Only
+// rendered Markdown is touched (code and printed outputs may hold dollar signs that are not
+// maths).
 document.addEventListener("DOMContentLoaded", function () {
   var MATH = /\$\$([\s\S]+?)\$\$|\$([^$\n]+?)\$/g;
-  document.querySelectorAll(".jp-MarkdownCell .jp-RenderedMarkdown").forEach(function (cell) {
+  document.querySelectorAll(".jp-RenderedMarkdown").forEach(function (cell) {
     var walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
     var nodes = [];
     while (walker.nextNode()) {

@@ -30,9 +30,12 @@ _ADDRESS = re.compile(r" at 0x[0-9a-f]+")
 
 
 def kernel_env():
-    """The environment of the kernel: this repository's package first on PYTHONPATH."""
+    """The environment of the kernel: this repository's package first on PYTHONPATH, and this
+    interpreter's folder first on PATH (the python3 kernelspec starts `python`, which must be
+    the interpreter that has the package's dependencies)."""
     paths = [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    return dict(os.environ, PYTHONPATH=os.pathsep.join(paths))
+    path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(paths), PATH=path)
 
 
 def execute(path, replace=None):
