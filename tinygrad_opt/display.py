@@ -1,7 +1,7 @@
 """How a Tensor, a Module and an Optimizer show themselves in a notebook: small HTML tables.
 
 Jupyter calls an object's `_repr_html_()` when a cell ends with it; Tensor, Module and
-Optimizer each have a one-line method that calls the matching function here. The plain-text
+Optimizer each have a two-line method that imports and calls the matching function here. The plain-text
 `repr` (PyTorch's) is unchanged and still what `print` and a terminal show.
 
     tensor_html(t)       shape, dtype, requires_grad, grad_fn; the values (and .grad) as a table
@@ -18,7 +18,7 @@ import html
 
 import numpy as np
 
-__all__ = ["tensor_html", "module_html", "optimizer_html"]
+__all__ = ["tensor_html", "module_html", "optimizer_html", "param_name"]
 
 MAX_ROWS = 8          # rows (and columns) of a value table before the middle is elided
 _STYLE = ("<style>.tgo,.tgo table{font-size:12px}.tgo table{border-collapse:collapse;margin:2px 0}"
@@ -109,7 +109,8 @@ def _count(shape):
 
 def module_html(module):
     """`Module._repr_html_`: one row per module (its dotted name, its type and settings),
-    with the shapes and element counts of the parameters it holds itself; the total at the end."""
+    with the shapes and element counts of the parameters it holds itself; the totals in the
+    caption."""
     rows = []
     total = trainable = 0
     for name, child in module.named_modules():

@@ -4,7 +4,7 @@
 // rendered Markdown is touched (code and printed outputs may hold dollar signs that are not
 // maths).
 document.addEventListener("DOMContentLoaded", function () {
-  var MATH = /\$\$([\s\S]+?)\$\$|\$([^$\n]+?)\$/g;
+  var MATH = /\$\$([\s\S]+?)\$\$|\$([^$]+?)\$/g;     // inline maths may span a soft line break
   document.querySelectorAll(".jp-RenderedMarkdown").forEach(function (cell) {
     var walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
     var nodes = [];
