@@ -51,7 +51,10 @@ class Surface:
         bounds: the plotting window ((x_min, x_max), (y_min, y_max)).
         start: the default start point (x, y) of a trajectory.
         lrs: the default learning rate per rule name (`"sgd"`, `"momentum"`, `"adagrad"`,
-            `"rmsprop"`, `"adam"`), chosen so every rule makes visible progress from `start`.
+            `"rmsprop"`, `"adam"`), chosen so every rule makes visible progress from `start`;
+            the rest of Ruder's rules take their nearest relative's (NAG Momentum's; AdaMax
+            and Nadam Adam's), Adadelta its default 1, and RAdam 0.01 everywhere (its first
+            five steps are unnormalised, η·m̂: Adam's rate diverges there on Beale and Rosenbrock).
     """
 
     name = "surface"
@@ -114,7 +117,8 @@ class QuadraticBowl(Surface):
     minima = ((0.0, 0.0),)
     bounds = ((-3.0, 3.0), (-1.5, 1.5))
     start = (-2.5, 1.0)
-    lrs = {"sgd": 0.15, "momentum": 0.02, "adagrad": 0.5, "rmsprop": 0.05, "adam": 0.1}
+    lrs = {"sgd": 0.15, "momentum": 0.02, "adagrad": 0.5, "rmsprop": 0.05, "adam": 0.1,
+           "nag": 0.02, "adadelta": 1.0, "adamax": 0.1, "nadam": 0.1, "radam": 0.01}
 
     def __init__(self, kappa=10.0):
         self.kappa = _check_real("kappa", kappa, positive=True)
@@ -147,7 +151,8 @@ class Saddle(Surface):
     saddle_points = ((0.0, 0.0),)
     bounds = ((-2.0, 2.0), (-2.0, 2.0))
     start = (-1.5, 0.001)
-    lrs = {"sgd": 0.01, "momentum": 0.002, "adagrad": 0.1, "rmsprop": 0.01, "adam": 0.03}
+    lrs = {"sgd": 0.01, "momentum": 0.002, "adagrad": 0.1, "rmsprop": 0.01, "adam": 0.03,
+           "nag": 0.002, "adadelta": 1.0, "adamax": 0.03, "nadam": 0.03, "radam": 0.01}
 
     def f(self, x, y):
         return x * x - y * y
@@ -174,7 +179,8 @@ class Rosenbrock(Surface):
     name = "rosenbrock"
     bounds = ((-2.0, 2.0), (-1.0, 3.0))
     start = (-1.5, 2.0)
-    lrs = {"sgd": 1e-3, "momentum": 1e-3, "adagrad": 0.5, "rmsprop": 0.03, "adam": 0.1}
+    lrs = {"sgd": 1e-3, "momentum": 1e-3, "adagrad": 0.5, "rmsprop": 0.03, "adam": 0.1,
+           "nag": 1e-3, "adadelta": 1.0, "adamax": 0.1, "nadam": 0.1, "radam": 0.01}
 
     def __init__(self, a=1.0, b=100.0):
         self.a = _check_real("a", a)
@@ -215,7 +221,8 @@ class Beale(Surface):
     minima = ((3.0, 0.5),)
     bounds = ((-1.0, 4.5), (-1.5, 2.5))
     start = (1.0, 1.5)
-    lrs = {"sgd": 0.01, "momentum": 1e-3, "adagrad": 0.5, "rmsprop": 0.01, "adam": 0.05}
+    lrs = {"sgd": 0.01, "momentum": 1e-3, "adagrad": 0.5, "rmsprop": 0.01, "adam": 0.05,
+           "nag": 1e-3, "adadelta": 1.0, "adamax": 0.05, "nadam": 0.05, "radam": 0.01}
 
     def f(self, x, y):
         xy = x * y
@@ -252,7 +259,8 @@ class Himmelblau(Surface):
     )
     bounds = ((-5.0, 5.0), (-5.0, 5.0))
     start = (-1.0, -0.5)
-    lrs = {"sgd": 5e-3, "momentum": 1e-3, "adagrad": 0.5, "rmsprop": 0.02, "adam": 0.1}
+    lrs = {"sgd": 5e-3, "momentum": 1e-3, "adagrad": 0.5, "rmsprop": 0.02, "adam": 0.1,
+           "nag": 1e-3, "adadelta": 1.0, "adamax": 0.1, "nadam": 0.1, "radam": 0.01}
 
     def f(self, x, y):
         return (x * x + y - 11.0) ** 2 + (x + y * y - 7.0) ** 2
