@@ -4,6 +4,8 @@ Both paths run the same 12 steps from the same parameters and gradients; paramet
 state buffer must be equal to the last bit (np.array_equal), in float32 and float64, for small
 arrays (serial loop) and arrays large enough to be split across cores.
 """
+import threading
+
 import numpy as np
 import pytest
 
@@ -76,10 +78,15 @@ def test_kernel_path_is_bit_identical_to_numpy_path(name, rule, hyper, dtype, si
 
 def test_kernels_are_chosen_only_where_they_apply():
     contiguous = np.zeros((4, 4), np.float32)
-    assert kernels.kernel_for("adam", contiguous, contiguous) is not None
-    assert kernels.kernel_for("adam", contiguous.T, contiguous) is None          # not C-contiguous
-    assert kernels.kernel_for("adam", contiguous, contiguous.astype(np.float64)) is None  # mixed dtypes
-    assert kernels.kernel_for("adam", contiguous.astype(np.float16)) is None     # no float16 kernel
+    kernels.use_kernels("numba")
+    try:
+        assert kernels.kernel_for("adam", contiguous, contiguous) is not None
+        assert kernels.kernel_for("adam", contiguous.T, contiguous) is None          # not C-contiguous
+        assert kernels.kernel_for("adam", contiguous, contiguous.astype(np.float64)) is None  # mixed dtypes
+        assert kernels.kernel_for("adam", contiguous.astype(np.float16)) is None     # no float16 kernel
+    finally:
+        kernels.use_kernels("auto")
+    assert kernels.kernel_for("adam", contiguous, contiguous) is not None  # auto, numba loaded by now
     kernels.use_kernels("numpy")
     try:
         assert kernels.backend() == "numpy"
@@ -87,6 +94,32 @@ def test_kernels_are_chosen_only_where_they_apply():
     finally:
         kernels.use_kernels("auto")
     assert kernels.backend() == "numba"
+
+
+def test_auto_loads_numba_only_for_a_large_parameter_and_in_the_background(monkeypatch):
+    """A short run on small parameters never pays numba's start-up; a large one starts the load
+    in a background thread, runs the plain bodies meanwhile, and the kernels after it."""
+    loading, calls = threading.Event(), []
+
+    def slow_compile():
+        calls.append("load")
+        assert loading.wait(10)
+        return {"adam": ("serial kernel", "parallel kernel")}
+
+    monkeypatch.setattr(kernels, "_mode", "auto")
+    monkeypatch.setattr(kernels, "_compiled", None)
+    monkeypatch.setattr(kernels, "_loader", None)
+    monkeypatch.setattr(kernels, "_import_and_compile", slow_compile)
+    small = np.zeros(kernels.AUTO_THRESHOLD - 1, np.float32)
+    large = np.zeros(kernels.AUTO_THRESHOLD, np.float32)
+    assert kernels.kernel_for("adam", small, small) is None
+    assert calls == [] and kernels._loader is None          # nothing started for small arrays
+    assert kernels.kernel_for("adam", large, large) is None  # the load starts, the step runs on numpy
+    assert kernels.kernel_for("adam", large, large) is None  # still loading: not waited for
+    loading.set()
+    kernels._loader.join(10)
+    assert calls == ["load"]
+    assert kernels.kernel_for("adam", small, small) == "serial kernel"   # loaded: every size
 
 
 def test_unknown_kernel_mode_is_rejected():

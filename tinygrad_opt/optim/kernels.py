@@ -17,6 +17,15 @@ files know nothing of it.
 The kernels need numba (`pip install "tinygrad_opt[fast]"`). Without it, or with
 `TINYGRAD_OPT_KERNELS=numpy` in the environment, or after `use_kernels("numpy")`, every rule
 runs its plain numpy body, which is always available and always tested.
+
+When they are used ("auto", the default): numba costs about 0.35 s per process to load the
+compiled kernels from its cache (1.7 s to compile them the first time), which a short run on
+small parameters never wins back — the digits MLP's whole Adam step on numpy costs tens of
+microseconds. So in "auto" numba is not touched until a parameter of at least
+`AUTO_THRESHOLD` numbers is stepped (there a kernel saves milliseconds per step); then the
+kernels load in a background thread while the steps go on with the plain bodies, and every
+step after the load uses them. `use_kernels("numba")` (or TINYGRAD_OPT_KERNELS=numba) loads
+them at once and uses them for every parameter.
 """
 import os
 import threading
@@ -33,6 +42,11 @@ _compiled = None  # the compiled kernels once numba has been imported, False whe
 # than it saves, and threads still spinning after a loop get in the way of the next matmul's
 # BLAS threads (a 784-256-128-10 step on 2 cores: 1.2–1.7 ms with 2^15, a steady 1.05 with 2^19).
 PARALLEL_THRESHOLD = 1 << 19
+# "auto" starts loading numba for the first parameter at least this large (see the docstring).
+AUTO_THRESHOLD = 1 << 16
+_load_lock = threading.Lock()      # held while numba loads
+_start_lock = threading.Lock()     # so only one background load starts
+_loader = None                     # the background thread loading the kernels, once started
 
 
 def use_kernels(mode):
@@ -68,7 +82,13 @@ def kernel_for(name, *arrays):
     Kernels apply when every array is C-contiguous float32/float64 of one dtype (anything else
     falls back to numpy); they walk the arrays as flat sequences of numbers.
     """
-    if _mode == "numpy" or not _load():
+    if _mode == "numpy":
+        return None
+    if _mode == "auto" and not _compiled:
+        if _compiled is None and arrays[0].size >= AUTO_THRESHOLD:
+            _load_in_background()
+        return None
+    if not _load():
         return None
     dtype = arrays[0].dtype
     if dtype != np.float32 and dtype != np.float64:
@@ -80,22 +100,36 @@ def kernel_for(name, *arrays):
     return parallel if arrays[0].size >= PARALLEL_THRESHOLD else serial
 
 
+def _load_in_background():
+    global _loader
+    with _start_lock:
+        if _loader is None:
+            # A daemon: a run that ends before the load does not wait for it.
+            _loader = threading.Thread(target=_load, name="tinygrad_opt kernels", daemon=True)
+            _loader.start()
+
+
 def _load():
     global _compiled
-    if _compiled is None:
-        try:
-            import numba
-        except ImportError:
-            _compiled = False
-        else:
-            # GNU OpenMP's idle workers spin for a long while after a parallel loop, and on a
-            # machine with few cores they then fight OpenBLAS's threads during the next matmul (a
-            # 784-256-128-10 training step went from 1.3 ms to 10 ms on 2 cores). A short spin
-            # keeps the loops fast and lets the workers sleep before the matmul starts. Read when
-            # numba first loads its OpenMP runtime, i.e. after this point; a value the user set wins.
-            os.environ.setdefault("GOMP_SPINCOUNT", "10000")
-            _compiled = _compile(numba)
+    with _load_lock:
+        if _compiled is None:
+            _compiled = _import_and_compile()
     return bool(_compiled)
+
+
+def _import_and_compile():
+    """The compiled kernels, or False when numba is not installed."""
+    try:
+        import numba
+    except ImportError:
+        return False
+    # GNU OpenMP's idle workers spin for a long while after a parallel loop, and on a
+    # machine with few cores they then fight OpenBLAS's threads during the next matmul (a
+    # 784-256-128-10 training step went from 1.3 ms to 10 ms on 2 cores). A short spin
+    # keeps the loops fast and lets the workers sleep before the matmul starts. Read when
+    # numba first loads its OpenMP runtime, i.e. after this point; a value the user set wins.
+    os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+    return _compile(numba)
 
 
 # Flags: which options of a rule are on (one int, so a call passes few arguments: numba's
