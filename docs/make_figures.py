@@ -44,16 +44,18 @@ import numpy as np
 
 DOCS = Path(__file__).resolve().parent
 FIGURES = DOCS / "figures"
-NOTES_RULES = ("sgd", "momentum", "adagrad", "rmsprop", "adam")   # the notes' five, in their order
 TRAJECTORY_SURFACES = ("beale", "saddle", "rosenbrock")
 TRAJECTORY_STEPS = 300
 
 
 def figure_rules():
-    """Every rule that gets its own figures: the notes' five, then any others the lab knows."""
-    from tinygrad_opt.lab import RULE_NAMES
+    """Every rule that gets its own figures: the notes' five, then each other rule of the
+    optim registry that has a page of its own (docs/optimizers/NAME.md) to show them."""
+    from tinygrad_opt.optim import registry
 
-    return NOTES_RULES + tuple(name for name in RULE_NAMES if name not in NOTES_RULES)
+    return registry.NOTES_RULES + tuple(
+        name for name in registry.names()
+        if name not in registry.NOTES_RULES and (DOCS / "optimizers" / f"{name}.md").exists())
 
 
 # ----------------------------------------------------------------------------- writing files
@@ -218,6 +220,7 @@ def make_graphs():
 # ----------------------------------------------------------------------------- the optimizer lab
 def make_trajectories():
     from tinygrad_opt.lab import animate_trajectories, make_surface, plot_trajectories, trajectories
+    from tinygrad_opt.optim.registry import NOTES_RULES
 
     written = []
     rules = figure_rules()
@@ -299,9 +302,10 @@ RARE_PIXEL_FRACTION = 0.1
 def make_step_sizes():
     """One step of each rule on a digits MLP after 20 steps: the effective per-element step sizes."""
     import tinygrad_opt as tg
-    from tinygrad_opt import nn, optim
+    from tinygrad_opt import nn
     from tinygrad_opt.data import DataLoader, load_digits, standardize
     from tinygrad_opt.lab import inspect_step, plot_step_sizes
+    from tinygrad_opt.optim import registry
 
     X, y = load_digits()
     # A first-layer weight W1[i, j] sees pixel j; rare: the pixel is non-zero in under 10% of
@@ -309,13 +313,12 @@ def make_step_sizes():
     rare_pixel = (X != 0).mean(axis=0) < RARE_PIXEL_FRACTION
     rare = np.concatenate([np.broadcast_to(rare_pixel, (32, 64)).ravel(), np.zeros(32 + 10 * 32 + 10, bool)])
     X, _ = standardize(X)
-    rules = {"SGD": (optim.SGD, 0.1), "Momentum": (optim.Momentum, 0.01), "AdaGrad": (optim.AdaGrad, 0.05),
-             "RMSProp": (optim.RMSProp, 0.001), "Adam": (optim.Adam, 0.001)}
     reports = {}
-    for label, (cls, lr) in rules.items():
+    for rule in (registry.RULES[name] for name in registry.NOTES_RULES):
         tg.manual_seed(0)
         model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
-        optimizer = cls(model.parameters(), lr=lr)
+        optimizer = rule.cls(model.parameters(), lr=rule.mlp_lr)
+        label = rule.cls.__name__
         loss_fn = nn.CrossEntropyLoss()
         for step, (xb, yb) in enumerate(DataLoader(X, y, batch_size=32, shuffle=True, seed=0)):
             optimizer.zero_grad()

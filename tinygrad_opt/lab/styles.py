@@ -14,6 +14,8 @@ in turn, which no rule uses.
 """
 from collections import namedtuple
 
+from ..optim import registry
+
 __all__ = ["RuleStyle", "RULE_STYLES", "EXTRA_STYLES", "rule_style", "styles_for"]
 
 RuleStyle = namedtuple("RuleStyle", "color linestyle marker")
@@ -50,9 +52,16 @@ EXTRA_STYLES = (
 
 
 def _canonical(name):
-    """The rule's name as the styles are keyed, or None when `name` names no rule. The
-    aliases differ from their rule only in capitals (Adagrad, RMSprop, Adamax, NAdam)."""
+    """The registry's name of the rule called `name` (any case, class name or alias), or None
+    when `name` names no rule. AMSGrad, an option of Adam rather than a rule of its own, is
+    still known by its name."""
     key = str(name).strip().lower()
+    if key in RULE_STYLES:
+        return key
+    try:
+        key = registry.get(key).name
+    except ValueError:
+        return None
     return key if key in RULE_STYLES else None
 
 
