@@ -163,7 +163,7 @@ def make_tables():
 
 # ----------------------------------------------------------------------------- graphs (viz)
 def expression():
-    """L = (a·b + c)·f with a = 2, b = −3, c = 10, f = −2, after backward (intermediates kept)."""
+    """L = (a·b + c)·f with a = 2, b = −3, c = 10, f = −2 (backward not run yet)."""
     import tinygrad_opt as tg
 
     a = tg.Tensor(2.0, requires_grad=True, name="a")
@@ -176,8 +176,6 @@ def expression():
     d.name = "d"
     L = d * f
     L.name = "L"
-    for t in (e, d, L):
-        t.retain_grad()
     return L
 
 
@@ -200,20 +198,18 @@ def make_graphs():
     from tinygrad_opt import viz
 
     written = []
+    # Everything is drawn before backward: the drawings and the page run the engine's backward
+    # walk themselves (grads="all"), so every tensor shows its gradient and no .grad is written.
     L = expression()
-    # The step-through page replays backward itself, so it is drawn before backward runs.
     written.append(viz.backprop_html(L, FIGURES / "backprop.html"))
-    L.backward()
-    written.append(viz.save(viz.draw_graph(L, legend=False), FIGURES / "expr_graph.svg"))
-    written.append(viz.save(viz.draw_backward(L, legend=False), FIGURES / "expr_backward.svg"))
+    written.append(viz.save(viz.draw_graph(L, grads="all"), FIGURES / "expr_graph.svg"))
+    written.append(viz.save(viz.draw_backward(L), FIGURES / "expr_backward.svg"))
 
     model, loss = small_mlp()
-    written.append(viz.save(viz.draw_graph(loss, model), FIGURES / "mlp_graph.svg"))
-    loss.backward()
-    written.append(viz.save(viz.draw_graph(loss, model, legend=False), FIGURES / "mlp_graph_grads.svg"))
-    written.append(viz.save(viz.draw_graph(loss, model, collapse=True, legend=False),
-                            FIGURES / "mlp_collapsed.svg"))
-    written.append(viz.save(viz.draw_backward(loss, model, legend=False), FIGURES / "mlp_backward.svg"))
+    written.append(viz.save(viz.draw_graph(loss, model, show_grads=False, legend=True), FIGURES / "mlp_graph.svg"))
+    written.append(viz.save(viz.draw_graph(loss, model, grads="all"), FIGURES / "mlp_graph_grads.svg"))
+    written.append(viz.save(viz.draw_graph(loss, model, collapse=True), FIGURES / "mlp_collapsed.svg"))
+    written.append(viz.save(viz.draw_backward(loss, model), FIGURES / "mlp_backward.svg"))
     return written
 
 

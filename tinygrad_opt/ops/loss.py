@@ -159,10 +159,15 @@ class CrossEntropy(Function):
     q is one-hot, so forward picks log p at the labels and backward subtracts 1 there.
     """
 
+    keeps_input_dtypes = True   # the labels, an input, stay integers
+
     def forward(self, logits, target=None, labels=None, weight=None, ignore_index=None, reduction="mean",
                 label_smoothing=0.0):
-        """Either `target` (class probabilities, an input) or `labels` (an integer array option);
+        """`target` is the second input: class probabilities (floats), or class labels
+        (integers, which need no gradient; `labels=` takes them as an option too).
         `ignore_index` is None when no label is to be ignored."""
+        if target is not None and target.dtype.kind in "iub":
+            labels, target = target, None
         class_axis = 1 if logits.ndim >= 2 else 0
         self.shape, self.class_axis, self.reduction = logits.shape, class_axis, reduction
         self.smoothing = label_smoothing
@@ -241,6 +246,8 @@ class NLL(Function):
     'mean' divides by Σₙ w_{yₙ} over labels not ignored.
     """
 
+    keeps_input_dtypes = True   # the labels, an input, stay integers
+
     def forward(self, input, labels, weight=None, ignore_index=None, reduction="mean"):
         class_axis = 1 if input.ndim >= 2 else 0
         self.shape, self.class_axis, self.reduction = input.shape, class_axis, reduction
@@ -256,7 +263,8 @@ class NLL(Function):
         g = _per_element(grad, self.reduction, self.denominator)
         if self.reduction == "none":
             g = np.reshape(g, (-1, 1))
-        return _from_rows(-q * g, self.shape, self.class_axis)
+        grad_input = _from_rows(-q * g, self.shape, self.class_axis)
+        return grad_input if len(self.inputs) == 1 else (grad_input, None)   # labels: no gradient
 
     def graph(self, input):
         q, = self.saved_tensors
