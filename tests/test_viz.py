@@ -575,3 +575,13 @@ def test_every_input_is_drawn_cross_entropys_labels_included():
     assert found["labels"] == "labels (2,) int64 [1, 2]"
     loss.backward()                                      # the labels get no gradient, the logits theirs
     assert labels.grad is None and logits.grad.shape == (2, 3)
+
+
+def test_every_op_states_its_local_rule_in_one_line():
+    from tinygrad_opt import ops
+    functions = [value for value in vars(ops).values()
+                 if isinstance(value, type) and issubclass(value, ops.Function) and value is not ops.Function]
+    assert len(functions) >= 40
+    for cls in functions:
+        assert isinstance(cls.rule, str) and cls.rule.startswith("∂L/∂") and "\n" not in cls.rule, cls.__name__
+    assert ops.Min.rule != ops.Max.rule                  # a subclass states its own

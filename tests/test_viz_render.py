@@ -236,8 +236,9 @@ def test_page_writes_the_chain_rule_with_its_numbers(tmp_path):
     texts = frame_texts(parse_page(viz.backprop_html(loss, tmp_path / "page.html")))
     assert len(texts) == 4  # loss, ab, then the leaves
     assert "What arrived ∂loss/∂loss = 1 Backward starts here, from ones." in texts[0]
-    assert "The op that made it: Sum y = Σ x over `axis`; ∂y/∂xᵢ = 1 for every summed element." in texts[0]
+    assert "The op that made it: Sum ∂L/∂x = g, copied to every summed element" in texts[0]   # Sum.rule
     assert "∂loss/∂ab = [1, 1] (from Sum)" in texts[1]
+    assert "The op that made it: Mul ∂L/∂a = g·b, ∂L/∂b = g·a" in texts[1]
     # incoming gradient × local derivative = what is sent, for each input of Mul
     assert "∂loss/∂a = ∂loss/∂ab · ∂ab/∂a = [1, 1] · [3, -1] = [3, -1]" in texts[1]
     assert "∂loss/∂b = ∂loss/∂ab · ∂ab/∂b = [1, 1] · [2, 1] = [2, 1]" in texts[1]

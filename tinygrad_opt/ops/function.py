@@ -120,6 +120,9 @@ class Function:
     """
 
     is_view = False
+    # The local rule in one line, g standing for ∂L/∂out: "∂L/∂a = g·b, ∂L/∂b = g·a" (shown by
+    # the drawings' step-through page next to the numbers).
+    rule = None
     # An op whose inputs include integer class labels keeps them integers (no float promotion).
     keeps_input_dtypes = False
 

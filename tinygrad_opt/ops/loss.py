@@ -39,6 +39,8 @@ def _per_element(grad, reduction, count):
 class MSE(Function):
     """lₙ = (xₙ − yₙ)²;   ∂lₙ/∂xₙ = 2(xₙ − yₙ),   ∂lₙ/∂yₙ = −2(xₙ − yₙ)."""
 
+    rule = "∂L/∂x = 2(x − y)·g (divided by N for 'mean'), ∂L/∂y = −∂L/∂x"
+
     def forward(self, input, target, reduction="mean"):
         diff = input - target
         self.save_for_backward(diff)
@@ -57,6 +59,8 @@ class MSE(Function):
 
 class L1(Function):
     """lₙ = |xₙ − yₙ|;   ∂lₙ/∂xₙ = sign(xₙ − yₙ) (0 where equal),   ∂lₙ/∂yₙ = −sign(xₙ − yₙ)."""
+
+    rule = "∂L/∂x = sign(x − y)·g (divided by N for 'mean'), ∂L/∂y = −∂L/∂x"
 
     def forward(self, input, target, reduction="mean"):
         diff = input - target
@@ -80,6 +84,8 @@ class Huber(Function):
         lₙ = δ(|d| − ½δ)    otherwise
     ∂lₙ/∂xₙ = clip(d, −δ, δ),   ∂lₙ/∂yₙ = −clip(d, −δ, δ).
     """
+
+    rule = "∂L/∂x = clip(x − y, −δ, δ)·g (divided by N for 'mean'), ∂L/∂y = −∂L/∂x"
 
     def forward(self, input, target, reduction="mean", delta=1.0):
         diff = input - target
@@ -159,6 +165,7 @@ class CrossEntropy(Function):
     q is one-hot, so forward picks log p at the labels and backward subtracts 1 there.
     """
 
+    rule = "∂L/∂z = (softmax(z) − onehot(y))·g/N"
     keeps_input_dtypes = True   # the labels, an input, stay integers
 
     def forward(self, logits, target=None, labels=None, weight=None, ignore_index=None, reduction="mean",
@@ -246,6 +253,7 @@ class NLL(Function):
     'mean' divides by Σₙ w_{yₙ} over labels not ignored.
     """
 
+    rule = "∂L/∂x = −onehot(y)·g/N"
     keeps_input_dtypes = True   # the labels, an input, stay integers
 
     def forward(self, input, labels, weight=None, ignore_index=None, reduction="mean"):
@@ -282,6 +290,8 @@ class BinaryCrossEntropy(Function):
         ∂lₙ/∂xₙ = wₙ·(xₙ − yₙ) / max(xₙ(1 − xₙ), 1e-12)
         ∂lₙ/∂yₙ = wₙ·(log(1 − xₙ) − log xₙ)
     """
+
+    rule = "∂L/∂x = (x − y)/(x·(1 − x))·g/N"
 
     def forward(self, input, target, weight=None, reduction="mean"):
         with np.errstate(divide="ignore"):  # log 0 = −inf, then clamped
@@ -321,6 +331,8 @@ class BinaryCrossEntropyWithLogits(Function):
         ∂lₙ/∂xₙ = wₙ·((1 − yₙ) − ρₙ·σ(−xₙ))        (= wₙ·(σ(xₙ) − yₙ) without pos_weight)
         ∂lₙ/∂yₙ = wₙ·(−xₙ + (pos_weight − 1)·softplus(−xₙ))
     """
+
+    rule = "∂L/∂x = (σ(x) − y)·g/N"
 
     def forward(self, input, target, weight=None, pos_weight=None, reduction="mean"):
         with np.errstate(under="ignore"):  # e^(−|x|) may round to 0: that is the exact limit
