@@ -165,3 +165,26 @@ def test_gif_frames_share_one_palette_and_are_readable(tmp_path):
             rule_colours = {tuple(rgb(RULE_STYLES[name].color)) for name in NOTES_RULES}
             entries = {tuple(palette[i:i + 3]) for i in range(0, len(palette), 3)}
             assert rule_colours <= entries
+
+
+def test_the_step_size_histogram_drops_no_element():
+    # AdaGrad's step for a weight whose gradient was always 0 is η/ε = 0.05/1e-10 = 5e8; a bin
+    # edge computed as 10 ** log10(5e8) can round below it, and np.histogram would drop it.
+    from matplotlib.patches import Rectangle
+
+    from tinygrad_opt.lab import plot_step_sizes
+
+    class Report:                     # the two things plot_step_sizes reads from a StepReport
+        formula = "η/(√G + ε)"
+
+        def __init__(self, sizes):
+            self.sizes = np.asarray(sizes, dtype=float)
+
+        def step_sizes(self):
+            return self.sizes
+
+    for largest in (5e8, 0.05 / 1e-10, 1e3, 7.0):
+        sizes = np.concatenate([np.logspace(-3, 0, 97), np.full(3, largest)])
+        figure = plot_step_sizes({"AdaGrad": Report(sizes)})
+        bars = [patch for patch in figure.axes[0].patches if isinstance(patch, Rectangle)]
+        assert sum(bar.get_height() for bar in bars) == 100, f"an element was dropped (largest {largest:g})"
