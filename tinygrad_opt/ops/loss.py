@@ -232,6 +232,8 @@ class CrossEntropy(Function):
     def graph(self, logits, target=None):
         _, _, labels, q, _, weight = self.saved_tensors
         log_p = logits.log_softmax(axis=self.class_axis)
+        if target is not None and target.dtype.kind != "f":   # class labels: the saved q serves
+            target = None
         if target is not None:  # q as in forward, but from the target Tensor
             q = target
             if self.smoothing:
@@ -274,7 +276,7 @@ class NLL(Function):
         grad_input = _from_rows(-q * g, self.shape, self.class_axis)
         return grad_input if len(self.inputs) == 1 else (grad_input, None)   # labels: no gradient
 
-    def graph(self, input):
+    def graph(self, input, labels=None):
         q, = self.saved_tensors
         losses = -(_from_rows(q, self.shape, self.class_axis) * input).sum(axis=self.class_axis)
         return _reduce(losses, self.reduction, self.denominator)
