@@ -128,6 +128,12 @@ def _draw_path(ax, xs, ys, style, label, index, count):
     return line, on_top
 
 
+def _colors(count):
+    """`count` colours for curves that are not rules (none of them a rule's own colour first)."""
+    palette = [style.color for style in (*EXTRA_STYLES, *RULE_STYLES.values())]
+    return [palette[i % len(palette)] for i in range(count)]
+
+
 def _legend_below(figure, ax, columns=None):
     """The figure's legend under its axes, where it covers nothing; the runs first, then the
     start, minima and saddle points. Two columns unless the labels are too long for them."""
