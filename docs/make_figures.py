@@ -9,9 +9,10 @@ What it writes, all into `docs/figures/` (committed, so the docs build needs non
   expression with values and gradients, the same in backward order, a 2-layer MLP with its
   module clusters (also collapsed, and in backward order) — and the expression's
   step-through page `backprop.html`;
-- `trajectories`: `tinygrad_opt.lab` paths of every rule on Beale's function and on the
-  saddle (one picture with all five rules per surface, one per rule and surface) and an
-  animated GIF of the five rules on Beale;
+- `trajectories`: `tinygrad_opt.lab` paths of every rule on Beale's function, the saddle and
+  Rosenbrock's valley (one picture with the notes' five rules per surface, one per rule and
+  surface, every rule in its own colour of `lab.styles`) and an animated GIF of the five
+  rules on Beale;
 - `rolling`: SGD stopping in the local minimum of x⁴ − 4x² + x where Momentum rolls through;
 - `sparse`: the notes' sparse-features demo (`plot_rare_weight`);
 - `step_sizes`: `inspect_step` histograms of one step of each rule on a digits MLP;
@@ -26,7 +27,8 @@ What it writes, all into `docs/figures/` (committed, so the docs build needs non
 
 Generated parts of a page sit between `<!-- generated: NAME -->` and `<!-- end: NAME -->`;
 `tests/test_docs.py` checks they are what this script would write now. Everything is
-deterministic (fixed seeds; PNGs are palette-quantized, with no timestamps) so re-running
+deterministic (fixed seeds; PNGs are palette-quantized with every rule's colour kept exactly
+as a palette entry, with no timestamps) so re-running
 changes a file only when the code's results change — except the seconds in the printed
 output of `tinygrad-opt compare`, which are the machine's.
 """
@@ -42,19 +44,31 @@ import numpy as np
 
 DOCS = Path(__file__).resolve().parent
 FIGURES = DOCS / "figures"
-RULES = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
-TRAJECTORY_SURFACES = ("beale", "saddle")
+TRAJECTORY_SURFACES = ("beale", "saddle", "rosenbrock")
 TRAJECTORY_STEPS = 300
+
+
+def figure_rules():
+    """Every rule that gets its own figures: the notes' five, then each other rule of the
+    optim registry that has a page of its own (docs/optimizers/NAME.md) to show them."""
+    from tinygrad_opt.optim import registry
+
+    return registry.NOTES_RULES + tuple(
+        name for name in registry.names()
+        if name not in registry.NOTES_RULES and (DOCS / "optimizers" / f"{name}.md").exists())
 
 
 # ----------------------------------------------------------------------------- writing files
 def save_png(figure, path, dpi=80, colors=64):
-    """Save a matplotlib figure as a small palette PNG (no metadata, so the bytes are stable)."""
+    """Save a matplotlib figure as a small palette PNG (no metadata, so the bytes are stable).
+    Every rule's colour is a palette entry of its own, so quantizing never merges two rules."""
     from PIL import Image
+
+    from tinygrad_opt.lab.plot import quantize_together
 
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-    image = Image.open(buffer).convert("RGB").quantize(colors=colors, method=Image.Quantize.MEDIANCUT)
+    image, = quantize_together([Image.open(buffer)], colors=colors)
     image.save(path, format="PNG", optimize=True)
     return path
 
@@ -149,7 +163,7 @@ def make_tables():
 
 # ----------------------------------------------------------------------------- graphs (viz)
 def expression():
-    """L = (a·b + c)·f with a = 2, b = −3, c = 10, f = −2, after backward (intermediates kept)."""
+    """L = (a·b + c)·f with a = 2, b = −3, c = 10, f = −2 (backward not run yet)."""
     import tinygrad_opt as tg
 
     a = tg.Tensor(2.0, requires_grad=True, name="a")
@@ -162,8 +176,6 @@ def expression():
     d.name = "d"
     L = d * f
     L.name = "L"
-    for t in (e, d, L):
-        t.retain_grad()
     return L
 
 
@@ -186,56 +198,42 @@ def make_graphs():
     from tinygrad_opt import viz
 
     written = []
+    # Everything is drawn before backward: the drawings and the page run the engine's backward
+    # walk themselves (grads="all"), so every tensor shows its gradient and no .grad is written.
     L = expression()
-    # The step-through page replays backward itself, so it is drawn before backward runs.
     written.append(viz.backprop_html(L, FIGURES / "backprop.html"))
-    L.backward()
-    written.append(viz.save(viz.draw_graph(L, legend=False), FIGURES / "expr_graph.svg"))
-    written.append(viz.save(viz.draw_backward(L, legend=False), FIGURES / "expr_backward.svg"))
+    written.append(viz.save(viz.draw_graph(L, grads="all"), FIGURES / "expr_graph.svg"))
+    written.append(viz.save(viz.draw_backward(L), FIGURES / "expr_backward.svg"))
 
     model, loss = small_mlp()
-    written.append(viz.save(viz.draw_graph(loss, model), FIGURES / "mlp_graph.svg"))
-    loss.backward()
-    written.append(viz.save(viz.draw_graph(loss, model, legend=False), FIGURES / "mlp_graph_grads.svg"))
-    written.append(viz.save(viz.draw_graph(loss, model, collapse=True, legend=False),
-                            FIGURES / "mlp_collapsed.svg"))
-    written.append(viz.save(viz.draw_backward(loss, model, legend=False), FIGURES / "mlp_backward.svg"))
+    written.append(viz.save(viz.draw_graph(loss, model, show_grads=False, legend=True), FIGURES / "mlp_graph.svg"))
+    written.append(viz.save(viz.draw_graph(loss, model, grads="all"), FIGURES / "mlp_graph_grads.svg"))
+    written.append(viz.save(viz.draw_graph(loss, model, collapse=True), FIGURES / "mlp_collapsed.svg"))
+    written.append(viz.save(viz.draw_backward(loss, model), FIGURES / "mlp_backward.svg"))
     return written
 
 
 # ----------------------------------------------------------------------------- the optimizer lab
 def make_trajectories():
     from tinygrad_opt.lab import animate_trajectories, make_surface, plot_trajectories, trajectories
+    from tinygrad_opt.optim.registry import NOTES_RULES
 
     written = []
+    rules = figure_rules()
     for name in TRAJECTORY_SURFACES:
         surface = make_surface(name)
-        result = trajectories(surface, RULES, steps=TRAJECTORY_STEPS)
-        figure = plot_trajectories(result, surface, figsize=(6, 5))
+        result = trajectories(surface, rules, steps=TRAJECTORY_STEPS)
+        notes = {rule: result[rule] for rule in NOTES_RULES}
+        figure = plot_trajectories(notes, surface, figsize=(7, 6.8))
         written.append(save_png(figure, FIGURES / f"{name}_all.png", dpi=80))
-        for rule in RULES:
-            figure = plot_trajectories({rule: result[rule]}, surface, figsize=(4.6, 3.8),
+        for rule in rules:
+            figure = plot_trajectories({rule: result[rule]}, surface, figsize=(5.2, 5.2), levels=20,
                                        title=f"{rule} on {name}: {TRAJECTORY_STEPS} steps")
-            written.append(save_png(figure, FIGURES / f"{name}_{rule}.png", dpi=72, colors=48))
+            written.append(save_png(figure, FIGURES / f"{name}_{rule}.png", dpi=72, colors=32))
         if name == "beale":
-            gif = FIGURES / "beale.gif"
-            animate_trajectories(result, surface, gif, fps=8, max_frames=24, figsize=(4.6, 3.8), dpi=60,
-                                 resolution=100)
-            written.append(_shrink_gif(gif))
+            written.append(animate_trajectories(notes, surface, FIGURES / "beale.gif", fps=6, max_frames=24,
+                                                resolution=100))
     return written
-
-
-def _shrink_gif(path, colors=32):
-    """Re-save a GIF with a small shared palette (the frames differ only in a few lines)."""
-    from PIL import Image, ImageSequence
-
-    with Image.open(path) as gif:
-        duration = gif.info.get("duration", 125)
-        frames = [frame.convert("RGB") for frame in ImageSequence.Iterator(gif)]
-    palette = frames[-1].quantize(colors=colors, method=Image.Quantize.MEDIANCUT)
-    frames = [frame.quantize(palette=palette, dither=Image.Dither.NONE) for frame in frames]
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=duration, loop=0, optimize=True)
-    return path
 
 
 def rolling_runs(steps=200, lr=0.01, start=2.5):
@@ -263,17 +261,20 @@ def make_rolling():
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    from tinygrad_opt.lab.styles import rule_style
+
     runs = rolling_runs()
     figure = Figure(figsize=(8, 3.4), layout="constrained")
     FigureCanvasAgg(figure)
     curve_ax, steps_ax = figure.subplots(1, 2)
     grid = np.linspace(-2.2, 2.6, 400)
     curve_ax.plot(grid, grid ** 4 - 4 * grid ** 2 + grid, color="black", linewidth=1)
-    for (label, path), color, marker in zip(runs.items(), ("C0", "C1"), ("o", "s")):
+    for label, path in runs.items():
+        style = rule_style(label)
         shown = path[:60]
-        curve_ax.plot(shown, shown ** 4 - 4 * shown ** 2 + shown, marker, color=color, markersize=4,
+        curve_ax.plot(shown, shown ** 4 - 4 * shown ** 2 + shown, style.marker, color=style.color, markersize=4,
                       alpha=0.7, label=f"{label}: ends at x = {path[-1]:.2f}")
-        steps_ax.plot(path, color=color, label=label)
+        steps_ax.plot(path, color=style.color, linestyle=style.linestyle, label=label)
     curve_ax.set(xlabel="x", ylabel="f(x)", ylim=(-6.5, 14), title="f(x) = x⁴ − 4x² + x, first 60 steps")
     curve_ax.legend(fontsize="small", loc="upper center")
     steps_ax.axhline(1.347, color="gray", linestyle=":", linewidth=1, label="local minimum")
@@ -291,22 +292,29 @@ def make_sparse():
     return [save_png(figure, FIGURES / "sparse.png", dpi=80)]
 
 
+RARE_PIXEL_FRACTION = 0.1
+
+
 def make_step_sizes():
     """One step of each rule on a digits MLP after 20 steps: the effective per-element step sizes."""
     import tinygrad_opt as tg
-    from tinygrad_opt import nn, optim
+    from tinygrad_opt import nn
     from tinygrad_opt.data import DataLoader, load_digits, standardize
     from tinygrad_opt.lab import inspect_step, plot_step_sizes
+    from tinygrad_opt.optim import registry
 
     X, y = load_digits()
+    # A first-layer weight W1[i, j] sees pixel j; rare: the pixel is non-zero in under 10% of
+    # the images (3 of them never are). Elements in step_sizes() order: W1, b1, W2, b2.
+    rare_pixel = (X != 0).mean(axis=0) < RARE_PIXEL_FRACTION
+    rare = np.concatenate([np.broadcast_to(rare_pixel, (32, 64)).ravel(), np.zeros(32 + 10 * 32 + 10, bool)])
     X, _ = standardize(X)
-    rules = {"SGD": (optim.SGD, 0.1), "Momentum": (optim.Momentum, 0.01), "AdaGrad": (optim.AdaGrad, 0.05),
-             "RMSProp": (optim.RMSProp, 0.001), "Adam": (optim.Adam, 0.001)}
     reports = {}
-    for label, (cls, lr) in rules.items():
+    for rule in (registry.RULES[name] for name in registry.NOTES_RULES):
         tg.manual_seed(0)
         model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
-        optimizer = cls(model.parameters(), lr=lr)
+        optimizer = rule.cls(model.parameters(), lr=rule.mlp_lr)
+        label = rule.cls.__name__
         loss_fn = nn.CrossEntropyLoss()
         for step, (xb, yb) in enumerate(DataLoader(X, y, batch_size=32, shuffle=True, seed=0)):
             optimizer.zero_grad()
@@ -317,8 +325,8 @@ def make_step_sizes():
                 reports[label] = report
                 break
             optimizer.step()
-    figure = plot_step_sizes(reports, title="effective step sizes of step 21 (digits MLP, 64→32→10)")
-    return [save_png(figure, FIGURES / "step_sizes.png", dpi=72, colors=32)]
+    figure = plot_step_sizes(reports, rare=rare, title="effective step sizes of step 21 (digits MLP, 64→32→10)")
+    return [save_png(figure, FIGURES / "step_sizes.png", dpi=72, colors=48)]
 
 
 # ----------------------------------------------------------------------------- tinygrad-opt compare

@@ -78,7 +78,7 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     try:
         plot_decision_boundary(model, X, y, out / "spirals.png",
-                               f"{args.optimizer}, {len(history)} epochs: accuracy {training_accuracy:.3f}")
+                               f"{args.optimizer}, {len(history)} epochs: training accuracy {training_accuracy:.3f}")
     except ImportError:
         print('matplotlib is not installed, so no plot was drawn: pip install "tinygrad_opt[plot]"')
         return

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import tinygrad_opt as tg
-from tinygrad_opt import autograd, viz
+from tinygrad_opt import autograd, nn, viz
 from tinygrad_opt.autograd import topological_order
 from tinygrad_opt.viz.graph import build, walk
 
@@ -183,11 +183,18 @@ def test_a_tensor_used_twice_by_one_op_gets_two_edges():
     assert named_edges(viz.draw_graph(y).source) == [("x", "Mul"), ("x", "Mul"), ("Mul", "y")]
 
 
-def test_unnamed_tensors_get_short_ids_in_topological_order():
+def test_unnamed_tensors_get_consecutive_names_in_topological_order():
     x = tg.Tensor([1.0, -1.0], requires_grad=True)
     y = x.tanh().exp()
     labels = {node_id: label.split()[0] for node_id, (label, _) in nodes(viz.draw_graph(y).source).items()}
-    assert labels == {"t0": "t0", "t1": "t1", "t2": "t2", "op0": "Tanh", "op1": "Exp"}
+    assert labels == {"t0": "t1", "t1": "t2", "t2": "t3", "op0": "Tanh", "op1": "Exp"}
+
+    # A named tensor takes no number: the unnamed ones around it stay t1, t2, t3.
+    w = tg.Tensor([2.0], requires_grad=True, name="w")
+    z = ((x * w).tanh() + 1).sum()
+    names = [label.split()[0] for label, _ in nodes(viz.draw_graph(z).source).values()]
+    tensors = [name for name in names if name[0] in "tw" and name not in ("Tanh",)]
+    assert sorted(name for name in tensors if name.startswith("t")) == ["t1", "t2", "t3", "t4", "t5", "t6"]
 
 
 def test_labels_show_shape_dtype_and_small_values():
@@ -236,7 +243,7 @@ def test_gradients_appear_after_backward():
 
 def test_kinds_have_distinct_styles_and_the_legend_matches_them():
     loss, _ = affine()
-    source = viz.draw_graph(loss).source
+    source = viz.draw_graph(loss, legend=True).source
     found = nodes(source)
     names = {label.split()[0]: node_id for node_id, (label, _) in found.items()}
 
@@ -257,6 +264,7 @@ def test_kinds_have_distinct_styles_and_the_legend_matches_them():
         assert style(attrs) == styles[kind]
     assert legend["legend_op"][0] == "op (Function)"
     assert "cluster_legend" not in viz.draw_graph(loss, legend=False).source
+    assert "cluster_legend" not in viz.draw_graph(loss).source      # a small graph needs no key
 
 
 def test_params_name_tensors_as_dict_pairs_or_module():
@@ -332,10 +340,10 @@ def test_each_module_call_is_a_labelled_cluster():
     first = first[:first.index("}")]
     names = names_of(source)
     inside = sorted(names[node_id] for node_id, _ in NODE.findall(first) if node_id in names)
-    assert inside == ["0.bias", "0.weight", "Add", "MatMul", "Permute", "t2", "t3", "t5"]
+    assert inside == ["0.bias", "0.weight", "Add", "MatMul", "Permute", "t1", "t2", "t3"]
     top = source[:source.index("subgraph cluster_0 {")]
     assert sorted(names[node_id] for node_id, _ in NODE.findall(top) if node_id in names) == [
-        "Mean", "Mul", "loss", "t12", "x"]
+        "Mean", "Mul", "loss", "t8", "x"]
 
 
 def test_clusters_without_module_names_use_the_class_and_a_summary():
@@ -383,19 +391,19 @@ def test_collapse_draws_one_node_per_module_call():
     ]
     # What leaves a call stays visible, so data flows x → layer 0 → t → layer 1 → t → layer 2 → t.
     assert named_edges(source)[:6] == [
-        ("x", "0:"), ("0:", "t5"), ("t5", "1:"), ("1:", "t6"), ("t6", "2:"), ("2:", "t11")]
+        ("x", "0:"), ("0:", "t3"), ("t3", "1:"), ("1:", "t4"), ("t4", "2:"), ("2:", "t7")]
     assert cluster_titles(source) == ["FakeSequential"]
     assert not any(node_id.startswith("op") and label.split()[0] in ("MatMul", "ReLU")
                    for node_id, (label, _) in found.items())
-    assert "legend_module" in source
+    assert "legend_module" in viz.draw_graph(loss, model, collapse=True, legend=True).source
 
 
 def test_collapse_at_depth_one_draws_the_whole_model_as_one_node():
     model, x, loss = mlp()
     source = viz.draw_graph(loss, model, collapse=1).source
-    assert named_edges(source) == [("x", "FakeSequential"), ("FakeSequential", "t11"),
-                                   ("t11", "Mul"), ("t11", "Mul"), ("Mul", "t12"),
-                                   ("t12", "Mean"), ("Mean", "loss")]
+    assert named_edges(source) == [("x", "FakeSequential"), ("FakeSequential", "t7"),
+                                   ("t7", "Mul"), ("t7", "Mul"), ("Mul", "t8"),
+                                   ("t8", "Mean"), ("Mean", "loss")]
     with pytest.raises(ValueError, match="collapse must be True, False or a depth >= 1"):
         viz.draw_graph(loss, model, collapse=0.5)
 
@@ -441,16 +449,43 @@ def test_draw_backward_draws_one_dashed_gradient_edge_per_gradient():
     gradient_edges = [(names[tail], names[head], attribute(attrs, "label"))
                       for tail, head, attrs in edges(source) if "id=g_" in attrs]
     # From the loss down to every tensor that requires grad; b gets none (it needs no grad).
+    # Each edge carries the gradient it stands for: ∂loss/∂s = 1 everywhere, Mul sends a its b.
     assert gradient_edges == [
-        ("loss", "Sum", "scalar"), ("Sum", "s", "(2,)"),
-        ("s", "Add", "(2,)"), ("Add", "ab", "(2,)"), ("Add", "c", "(2,)"),
-        ("ab", "Mul", "(2,)"), ("Mul", "a", "(2,)"),
+        ("loss", "Sum", "1"), ("Sum", "s", "[1, 1]"),
+        ("s", "Add", "[1, 1]"), ("Add", "ab", "[1, 1]"), ("Add", "c", "[1, 1]"),
+        ("ab", "Mul", "[1, 1]"), ("Mul", "a", "[3, 4]"),
     ]
     # They share one style, set on the anonymous subgraph that holds them all.
     (style, body), = GRADIENT_EDGES.findall(source)
     assert style == 'color="#d32f2f" constraint=false fontcolor="#d32f2f" style=dashed'
     assert [line.split(" [")[0].strip() for line in body.splitlines()] == [
         f"{tail} -> {head}" for tail, head, attrs in edges(source) if "id=g_" in attrs]
+
+
+def test_after_a_backward_that_freed_the_graph_edges_show_shapes_and_nodes_the_stored_grads():
+    loss, (a, b, c, ab, s) = affine()
+    loss.backward()
+    source = viz.draw_backward(loss).source
+    names = names_of(source)
+    labels = [attribute(attrs, "label") for tail, head, attrs in edges(source) if "id=g_" in attrs]
+    assert labels == ["scalar", "(2,)", "(2,)", "(2,)", "(2,)", "(2,)", "(2,)"]
+    found = {re.sub(r"^#\d+ ", "", label).split()[0]: label for label, _ in nodes(source).values()}
+    assert found["a"].endswith("grad [3, 4]") and "grad" not in found["ab"]
+
+
+def test_grads_all_shows_every_tensors_gradient_and_writes_no_grad():
+    loss, (a, b, c, ab, s) = affine()
+    found = labels_by_name(viz.draw_graph(loss, grads="all"))
+    assert found["ab"].endswith("grad [1, 1]")          # an intermediate: no retain_grad() needed
+    assert found["a"].endswith("grad [3, 4]") and found["loss"].endswith("grad 1")
+    assert "grad" not in found["b"]                     # b needs no grad
+    assert a.grad is None and ab.grad is None           # the drawing's backward wrote nothing
+    loss.backward()                                     # and freed nothing: the user's backward runs
+    assert a.grad.numpy().tolist() == [3.0, 4.0]
+    with pytest.raises(RuntimeError, match=r"draw before calling backward\(\), or call backward\(retain_graph=True\)"):
+        viz.draw_graph(loss, grads="all")
+    with pytest.raises(ValueError, match="grads must be 'stored'"):
+        viz.draw_graph(loss, grads="everything")
 
 
 def test_draw_backward_refuses_a_root_that_needs_no_grad():
@@ -527,3 +562,26 @@ def test_a_chain_of_three_thousand_ops_draws_without_recursion():
     assert sum(node_id.startswith("t") for node_id in found) == 3001
     assert sum(node_id.startswith("op") for node_id in found) == 3000
     assert len(edges(source)) == 6000
+
+
+def test_every_input_is_drawn_cross_entropys_labels_included():
+    logits = tg.Tensor([[1.0, 2.0, 0.5], [0.1, 0.2, 3.0]], requires_grad=True, name="logits")
+    labels = tg.Tensor(np.array([1, 2]), name="labels")
+    loss = nn.functional.cross_entropy(logits, labels)
+    loss.name = "loss"
+    assert named_edges(viz.draw_graph(loss).source) == [
+        ("logits", "CrossEntropy"), ("labels", "CrossEntropy"), ("CrossEntropy", "loss")]
+    found = labels_by_name(viz.draw_graph(loss))
+    assert found["labels"] == "labels (2,) int64 [1, 2]"
+    loss.backward()                                      # the labels get no gradient, the logits theirs
+    assert labels.grad is None and logits.grad.shape == (2, 3)
+
+
+def test_every_op_states_its_local_rule_in_one_line():
+    from tinygrad_opt import ops
+    functions = [value for value in vars(ops).values()
+                 if isinstance(value, type) and issubclass(value, ops.Function) and value is not ops.Function]
+    assert len(functions) >= 40
+    for cls in functions:
+        assert isinstance(cls.rule, str) and cls.rule.startswith("∂L/∂") and "\n" not in cls.rule, cls.__name__
+    assert ops.Min.rule != ops.Max.rule                  # a subclass states its own

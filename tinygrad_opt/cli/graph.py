@@ -44,8 +44,9 @@ def run(args):
     labels = Tensor(data.y_train[:args.batch_size], name="labels")
     loss = nn.CrossEntropyLoss()(model(x), labels)
     loss.name = "loss"
-    loss.backward()  # so every parameter's node shows its gradient too
-    graph = viz.draw_graph(loss, model, collapse=args.collapse)
+    # grads="all": the drawing runs backward itself, so every node shows its gradient,
+    # intermediates included, with nothing written to .grad.
+    graph = viz.draw_graph(loss, model, collapse=args.collapse, grads="all")
     make_dirs(out.parent)
     viz.save(graph, out)
     print(f"wrote {out} (loss {loss.item():.4f}, batch of {args.batch_size})")

@@ -138,6 +138,12 @@ def _constant(name, what, value, input, shape=None):
     return array
 
 
+def _labels_tensor(labels, target):
+    """The checked labels as an input of the loss op (so a drawing of the graph shows them),
+    named like the tensor the user passed."""
+    return Tensor(labels, name=getattr(target, "name", None) or "labels")
+
+
 def _labels(name, input, target, ignore_index):
     """Class labels as an integer array of the right shape, every label checked; and
     `ignore_index` if some label equals it, else None (the op then skips the masking)."""
@@ -224,7 +230,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if probabilities:
         return ops.CrossEntropy.apply(input, _float_target(name, input, target), **options)
     labels, options["ignore_index"] = _labels(name, input, target, ignore_index)
-    return ops.CrossEntropy.apply(input, labels=labels, **options)
+    return ops.CrossEntropy.apply(input, _labels_tensor(labels, target), **options)
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
@@ -238,7 +244,8 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     n_classes = input.shape[1 if input.ndim >= 2 else 0]
     weight = _constant(name, "weight", weight, input, shape=(n_classes,)) if weight is not None else None
     labels, ignore_index = _labels(name, input, target, ignore_index)
-    return ops.NLL.apply(input, labels=labels, weight=weight, ignore_index=ignore_index, reduction=reduction)
+    return ops.NLL.apply(input, _labels_tensor(labels, target), weight=weight, ignore_index=ignore_index,
+                         reduction=reduction)
 
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):

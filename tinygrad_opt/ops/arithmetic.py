@@ -11,6 +11,8 @@ from .function import Function, unbroadcast
 class Add(Function):
     """out = a + b;  ∂out/∂a = 1,  ∂out/∂b = 1."""
 
+    rule = "∂L/∂a = g, ∂L/∂b = g (each summed back over its broadcast axes)"
+
     def forward(self, a, b):
         self.a_shape, self.b_shape = a.shape, b.shape
         return a + b
@@ -26,6 +28,8 @@ class Add(Function):
 class Sub(Function):
     """out = a − b;  ∂out/∂a = 1,  ∂out/∂b = −1."""
 
+    rule = "∂L/∂a = g, ∂L/∂b = −g"
+
     def forward(self, a, b):
         self.a_shape, self.b_shape = a.shape, b.shape
         return a - b
@@ -40,6 +44,8 @@ class Sub(Function):
 
 class Mul(Function):
     """out = a · b;  ∂out/∂a = b,  ∂out/∂b = a."""
+
+    rule = "∂L/∂a = g·b, ∂L/∂b = g·a"
 
     def forward(self, a, b):
         self.save_for_backward(a, b)
@@ -59,6 +65,8 @@ class Mul(Function):
 
 class Div(Function):
     """out = a / b;  ∂out/∂a = 1/b,  ∂out/∂b = −a/b²."""
+
+    rule = "∂L/∂a = g/b, ∂L/∂b = −g·a/b²"
 
     def forward(self, a, b):
         self.save_for_backward(a, b)
@@ -81,6 +89,8 @@ class Div(Function):
 class Neg(Function):
     """out = −a;  ∂out/∂a = −1."""
 
+    rule = "∂L/∂a = −g"
+
     def forward(self, a):
         return -a
 
@@ -92,6 +102,8 @@ class Neg(Function):
 
 class PowScalar(Function):
     """out = aᵖ for a constant number p;  ∂out/∂a = p · aᵖ⁻¹."""
+
+    rule = "∂L/∂a = g·p·aᵖ⁻¹"
 
     def forward(self, a, exponent):
         if isinstance(exponent, float):
@@ -119,6 +131,8 @@ class PowScalar(Function):
 
 class Pow(Function):
     """out = aᵇ for tensors a, b;  ∂out/∂a = b · aᵇ⁻¹,  ∂out/∂b = aᵇ · ln a (0 where a = 0)."""
+
+    rule = "∂L/∂a = g·b·aᵇ⁻¹, ∂L/∂b = g·aᵇ·ln a"
 
     def forward(self, a, b):
         out = a ** b

@@ -9,6 +9,8 @@ from .function import Function, unbroadcast
 class Exp(Function):
     """y = eˣ;  f'(x) = eˣ = y."""
 
+    rule = "∂L/∂x = g·eˣ = g·y"
+
     def forward(self, x):
         out = np.exp(x)
         self.save_for_backward(out)
@@ -25,6 +27,8 @@ class Exp(Function):
 class Log(Function):
     """y = ln x;  f'(x) = 1/x."""
 
+    rule = "∂L/∂x = g/x"
+
     def forward(self, x):
         self.save_for_backward(x)
         return np.log(x)
@@ -39,6 +43,8 @@ class Log(Function):
 
 class Sqrt(Function):
     """y = √x;  f'(x) = 1 / (2√x) = 1 / (2y)."""
+
+    rule = "∂L/∂x = g/(2√x) = g/(2y)"
 
     def forward(self, x):
         out = np.sqrt(x)
@@ -56,6 +62,8 @@ class Sqrt(Function):
 class Abs(Function):
     """y = |x|;  f'(x) = sign(x) (0 at x = 0, as in PyTorch)."""
 
+    rule = "∂L/∂x = g·sign(x)"
+
     def forward(self, x):
         self.save_for_backward(x)
         return np.abs(x)
@@ -70,6 +78,8 @@ class Abs(Function):
 
 class Tanh(Function):
     """y = tanh x;  f'(x) = 1 − y²."""
+
+    rule = "∂L/∂x = g·(1 − y²)"
 
     def forward(self, x):
         out = np.tanh(x)
@@ -91,6 +101,8 @@ class Sigmoid(Function):
     Computed as 1/(1+e⁻ˣ) for x ≥ 0 and eˣ/(1+eˣ) for x < 0, so e^|x| never overflows.
     """
 
+    rule = "∂L/∂x = g·y·(1 − y)"
+
     def forward(self, x):
         e = np.exp(-np.abs(x))
         out = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
@@ -109,6 +121,8 @@ class Sigmoid(Function):
 class ReLU(Function):
     """y = max(x, 0);  f'(x) = 1 where x > 0, else 0."""
 
+    rule = "∂L/∂x = g where x > 0, else 0"
+
     def forward(self, x):
         out = np.maximum(x, 0)
         self.save_for_backward(out)
@@ -124,6 +138,8 @@ class ReLU(Function):
 
 class LeakyReLU(Function):
     """y = x where x > 0, else slope · x;  f'(x) = 1 where x > 0, else slope."""
+
+    rule = "∂L/∂x = g where x > 0, else slope·g"
 
     def forward(self, x, negative_slope=0.01):
         negative_slope = float(negative_slope)  # a numpy float64 would promote float32 to float64
@@ -178,6 +194,8 @@ class GELU(Function):
     `approximate="tanh"`: Φ(x) ≈ ½(1 + tanh(√(2/π)(x + 0.044715x³))), differentiated exactly.
     """
 
+    rule = "∂L/∂x = g·(Φ(x) + x·φ(x))"
+
     def forward(self, x, approximate="none"):
         if approximate not in ("none", "tanh"):
             raise ValueError(f"GELU approximate must be 'none' or 'tanh', got {approximate!r}")
@@ -206,6 +224,8 @@ class GELU(Function):
 
 class Clip(Function):
     """y = min(max(x, lo), hi);  f'(x) = 1 where lo ≤ x ≤ hi, else 0 (PyTorch's clamp)."""
+
+    rule = "∂L/∂x = g where lo ≤ x ≤ hi, else 0"
 
     def forward(self, x, min=None, max=None):
         if min is None and max is None:
@@ -237,6 +257,8 @@ def _inside(x, lo, hi):
 class Maximum(Function):
     """y = max(a, b) elementwise;  the gradient goes to the larger (split in half on ties)."""
 
+    rule = "∂L/∂a = g where a > b, ∂L/∂b = g where b > a (half each on ties)"
+
     def forward(self, a, b):
         self.save_for_backward(a, b)
         return np.maximum(a, b)
@@ -252,6 +274,8 @@ class Maximum(Function):
 
 class Minimum(Function):
     """y = min(a, b) elementwise;  the gradient goes to the smaller (split in half on ties)."""
+
+    rule = "∂L/∂a = g where a < b, ∂L/∂b = g where b < a (half each on ties)"
 
     def forward(self, a, b):
         self.save_for_backward(a, b)
@@ -275,6 +299,8 @@ def _split_by_winner(grad, a_wins, tie, a_shape, b_shape):
 class Where(Function):
     """y = a where condition else b;  ∂y/∂a = condition,  ∂y/∂b = not condition."""
 
+    rule = "∂L/∂a = g where the condition holds, ∂L/∂b = g elsewhere"
+
     def forward(self, a, b, condition):
         self.a_shape, self.b_shape = a.shape, b.shape
         self.save_for_backward(condition)
@@ -295,6 +321,8 @@ class Where(Function):
 class Clone(Function):
     """y = a copy of x;  f'(x) = 1."""
 
+    rule = "∂L/∂x = g"
+
     def forward(self, x):
         return x.copy()
 
@@ -306,6 +334,8 @@ class Clone(Function):
 
 class Cast(Function):
     """y = x converted to another dtype;  the gradient is converted back to x's dtype."""
+
+    rule = "∂L/∂x = g, converted back to x's dtype"
 
     def forward(self, x, dtype):
         self.in_dtype = x.dtype

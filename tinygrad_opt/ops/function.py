@@ -120,6 +120,11 @@ class Function:
     """
 
     is_view = False
+    # The local rule in one line, g standing for ∂L/∂out: "∂L/∂a = g·b, ∂L/∂b = g·a" (shown by
+    # the drawings' step-through page next to the numbers).
+    rule = None
+    # An op whose inputs include integer class labels keeps them integers (no float promotion).
+    keeps_input_dtypes = False
 
     # inputs: the input tensors; saved_tensors: what forward saved for backward;
     # _saved_versions: counter, version, counter, ... checked in backward;
@@ -156,7 +161,8 @@ class Function:
         elif len(inputs) == 2 and inputs[0].data.dtype == inputs[1].data.dtype:  # the common case
             data = fn.forward(inputs[0].data, inputs[1].data, **options)
         else:
-            data = fn.forward(*_ints_take_float_dtype([t.data for t in inputs]), **options)
+            arrays = [t.data for t in inputs]
+            data = fn.forward(*(arrays if cls.keeps_input_dtypes else _ints_take_float_dtype(arrays)), **options)
         if type(data) is not np.ndarray:
             data = np.asarray(data)
         out = Tensor._wrap(data)

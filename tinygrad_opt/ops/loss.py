@@ -39,6 +39,8 @@ def _per_element(grad, reduction, count):
 class MSE(Function):
     """lₙ = (xₙ − yₙ)²;   ∂lₙ/∂xₙ = 2(xₙ − yₙ),   ∂lₙ/∂yₙ = −2(xₙ − yₙ)."""
 
+    rule = "∂L/∂x = 2(x − y)·g (divided by N for 'mean'), ∂L/∂y = −∂L/∂x"
+
     def forward(self, input, target, reduction="mean"):
         diff = input - target
         self.save_for_backward(diff)
@@ -57,6 +59,8 @@ class MSE(Function):
 
 class L1(Function):
     """lₙ = |xₙ − yₙ|;   ∂lₙ/∂xₙ = sign(xₙ − yₙ) (0 where equal),   ∂lₙ/∂yₙ = −sign(xₙ − yₙ)."""
+
+    rule = "∂L/∂x = sign(x − y)·g (divided by N for 'mean'), ∂L/∂y = −∂L/∂x"
 
     def forward(self, input, target, reduction="mean"):
         diff = input - target
@@ -80,6 +84,8 @@ class Huber(Function):
         lₙ = δ(|d| − ½δ)    otherwise
     ∂lₙ/∂xₙ = clip(d, −δ, δ),   ∂lₙ/∂yₙ = −clip(d, −δ, δ).
     """
+
+    rule = "∂L/∂x = clip(x − y, −δ, δ)·g (divided by N for 'mean'), ∂L/∂y = −∂L/∂x"
 
     def forward(self, input, target, reduction="mean", delta=1.0):
         diff = input - target
@@ -159,10 +165,16 @@ class CrossEntropy(Function):
     q is one-hot, so forward picks log p at the labels and backward subtracts 1 there.
     """
 
+    rule = "∂L/∂z = (softmax(z) − onehot(y))·g/N"
+    keeps_input_dtypes = True   # the labels, an input, stay integers
+
     def forward(self, logits, target=None, labels=None, weight=None, ignore_index=None, reduction="mean",
                 label_smoothing=0.0):
-        """Either `target` (class probabilities, an input) or `labels` (an integer array option);
+        """`target` is the second input: class probabilities (floats), or class labels
+        (integers, which need no gradient; `labels=` takes them as an option too).
         `ignore_index` is None when no label is to be ignored."""
+        if target is not None and target.dtype.kind in "iub":
+            labels, target = target, None
         class_axis = 1 if logits.ndim >= 2 else 0
         self.shape, self.class_axis, self.reduction = logits.shape, class_axis, reduction
         self.smoothing = label_smoothing
@@ -220,6 +232,8 @@ class CrossEntropy(Function):
     def graph(self, logits, target=None):
         _, _, labels, q, _, weight = self.saved_tensors
         log_p = logits.log_softmax(axis=self.class_axis)
+        if target is not None and target.dtype.kind != "f":   # class labels: the saved q serves
+            target = None
         if target is not None:  # q as in forward, but from the target Tensor
             q = target
             if self.smoothing:
@@ -241,6 +255,9 @@ class NLL(Function):
     'mean' divides by Σₙ w_{yₙ} over labels not ignored.
     """
 
+    rule = "∂L/∂x = −onehot(y)·g/N"
+    keeps_input_dtypes = True   # the labels, an input, stay integers
+
     def forward(self, input, labels, weight=None, ignore_index=None, reduction="mean"):
         class_axis = 1 if input.ndim >= 2 else 0
         self.shape, self.class_axis, self.reduction = input.shape, class_axis, reduction
@@ -256,9 +273,10 @@ class NLL(Function):
         g = _per_element(grad, self.reduction, self.denominator)
         if self.reduction == "none":
             g = np.reshape(g, (-1, 1))
-        return _from_rows(-q * g, self.shape, self.class_axis)
+        grad_input = _from_rows(-q * g, self.shape, self.class_axis)
+        return grad_input if len(self.inputs) == 1 else (grad_input, None)   # labels: no gradient
 
-    def graph(self, input):
+    def graph(self, input, labels=None):
         q, = self.saved_tensors
         losses = -(_from_rows(q, self.shape, self.class_axis) * input).sum(axis=self.class_axis)
         return _reduce(losses, self.reduction, self.denominator)
@@ -274,6 +292,8 @@ class BinaryCrossEntropy(Function):
         ∂lₙ/∂xₙ = wₙ·(xₙ − yₙ) / max(xₙ(1 − xₙ), 1e-12)
         ∂lₙ/∂yₙ = wₙ·(log(1 − xₙ) − log xₙ)
     """
+
+    rule = "∂L/∂x = (x − y)/(x·(1 − x))·g/N"
 
     def forward(self, input, target, weight=None, reduction="mean"):
         with np.errstate(divide="ignore"):  # log 0 = −inf, then clamped
@@ -313,6 +333,8 @@ class BinaryCrossEntropyWithLogits(Function):
         ∂lₙ/∂xₙ = wₙ·((1 − yₙ) − ρₙ·σ(−xₙ))        (= wₙ·(σ(xₙ) − yₙ) without pos_weight)
         ∂lₙ/∂yₙ = wₙ·(−xₙ + (pos_weight − 1)·softplus(−xₙ))
     """
+
+    rule = "∂L/∂x = (σ(x) − y)·g/N"
 
     def forward(self, input, target, weight=None, pos_weight=None, reduction="mean"):
         with np.errstate(under="ignore"):  # e^(−|x|) may round to 0: that is the exact limit

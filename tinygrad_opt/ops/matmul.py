@@ -15,6 +15,8 @@ class MatMul(Function):
     dimensions broadcast; their gradients are summed back by `unbroadcast`.
     """
 
+    rule = "∂L/∂a = g·bᵀ, ∂L/∂b = aᵀ·g"
+
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError("matmul: both operands must have at least one dimension, got a 0-d tensor")
@@ -65,6 +67,8 @@ class Linear(Function):
     x: (..., in), W: (out, in), b: (out,) or absent → out: (..., out).
     ∂L/∂x = g @ W,  ∂L/∂W = gᵀ @ x (summed over all leading dims),  ∂L/∂b = Σ g over leading dims.
     """
+
+    rule = "∂L/∂x = g·W, ∂L/∂W = gᵀ·x, ∂L/∂b = Σ g over the batch"
 
     def forward(self, x, weight, bias=None):
         if x.ndim == 0 or x.shape[-1] != weight.shape[1]:

@@ -36,6 +36,8 @@ def _expand_reduced(grad, axes, keepdims, in_shape):
 class Sum(Function):
     """y = Σ x over `axis`;  ∂y/∂xᵢ = 1 for every summed element."""
 
+    rule = "∂L/∂x = g, copied to every summed element"
+
     def forward(self, x, axis=None, keepdims=False):
         self.axes = normalize_axes(axis, x.ndim)
         self.keepdims, self.in_shape = keepdims, x.shape
@@ -50,6 +52,8 @@ class Sum(Function):
 
 class Mean(Function):
     """y = (1/N) Σ x over `axis` (N elements per output);  ∂y/∂xᵢ = 1/N."""
+
+    rule = "∂L/∂x = g/N, copied to every averaged element"
 
     def forward(self, x, axis=None, keepdims=False):
         self.axes = normalize_axes(axis, x.ndim)
@@ -68,6 +72,8 @@ class Mean(Function):
 
 class Max(Function):
     """y = max x over `axis`;  ∂y/∂xᵢ = 1/k for the k elements equal to the max, else 0."""
+
+    rule = "∂L/∂x = g at the maximum (split evenly among ties), else 0"
 
     reduce = staticmethod(np.max)
 
@@ -92,4 +98,5 @@ class Max(Function):
 class Min(Max):
     """y = min x over `axis`;  ∂y/∂xᵢ = 1/k for the k elements equal to the min, else 0."""
 
+    rule = "∂L/∂x = g at the minimum (split evenly among ties), else 0"
     reduce = staticmethod(np.min)

@@ -9,6 +9,8 @@ from .function import Function, unbroadcast
 class Reshape(Function):
     """y = x with a new shape (same elements, same order);  ∂L/∂x = ∂L/∂y reshaped back."""
 
+    rule = "∂L/∂x = g reshaped back to x's shape"
+
     is_view = True
 
     def forward(self, x, shape):
@@ -28,6 +30,8 @@ class Reshape(Function):
 class Permute(Function):
     """y = x with its dimensions reordered;  ∂L/∂x = ∂L/∂y with the inverse order."""
 
+    rule = "∂L/∂x = g with its axes put back in x's order"
+
     is_view = True
 
     def forward(self, x, dims):
@@ -45,6 +49,8 @@ class Permute(Function):
 
 class Expand(Function):
     """y = x broadcast to `shape` (no copy);  ∂L/∂x = ∂L/∂y summed over the broadcast axes."""
+
+    rule = "∂L/∂x = g summed over the broadcast axes"
 
     is_view = True
 
@@ -73,6 +79,8 @@ class GetItem(Function):
     With integer-array indexes a position can be picked more than once; its gradient is the
     sum of all picks (`np.add.at`), not the last one.
     """
+
+    rule = "∂L/∂x = g added at the indexed positions, 0 elsewhere"
 
     def forward(self, x, index):
         index = plain_index(index)
@@ -128,6 +136,8 @@ def plain_index(index):
 class Cat(Function):
     """y = the inputs joined along `axis`;  each input's gradient is its slice of ∂L/∂y."""
 
+    rule = "∂L/∂xᵢ = the slice of g where xᵢ was put"
+
     def forward(self, *arrays, axis=0):
         self.axis = axis
         self.splits = np.cumsum([a.shape[axis] for a in arrays])[:-1].tolist()
@@ -144,6 +154,8 @@ class Cat(Function):
 
 class Stack(Function):
     """y = the inputs stacked along a new `axis`;  input i's gradient is ∂L/∂y taken at i."""
+
+    rule = "∂L/∂xᵢ = g taken at index i of the new axis"
 
     def forward(self, *arrays, axis=0):
         self.axis = axis

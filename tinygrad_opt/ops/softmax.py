@@ -24,6 +24,8 @@ def _log_sum_exp(shifted, axes):
 class LogSumExp(Function):
     """y = ln Σ eˣ over `axis`;  ∂y/∂xᵢ = softmax(x)ᵢ = e^((x−m) − ln Σ e^(x−m))."""
 
+    rule = "∂L/∂x = g·softmax(x)"
+
     def forward(self, x, axis=None, keepdims=False):
         self.axes, self.keepdims, self.ndim = normalize_axes(axis, x.ndim), keepdims, x.ndim
         shift, shifted = _shift(x, self.axes)
@@ -46,6 +48,8 @@ class LogSumExp(Function):
 class LogSoftmax(Function):
     """y = x − logsumexp(x) along `axis`;  ∂L/∂x = g − softmax(x) · Σ g  (sums along `axis`)."""
 
+    rule = "∂L/∂x = g − softmax(x)·Σg"
+
     def forward(self, x, axis=-1):
         self.axes = normalize_axes(axis, x.ndim)
         # (x − m) − ln Σ e^(x−m), not x − logsumexp(x): adding m and subtracting it again
@@ -65,6 +69,8 @@ class LogSoftmax(Function):
 
 class Softmax(Function):
     """y = e^(x − logsumexp(x)) along `axis`;  ∂L/∂x = y ⊙ (g − Σ g ⊙ y)  (sums along `axis`)."""
+
+    rule = "∂L/∂x = y·(g − Σ g·y)"
 
     def forward(self, x, axis=-1):
         self.axes = normalize_axes(axis, x.ndim)

@@ -10,7 +10,8 @@ The four kinds of tensor differ in fill *and* border, so the drawing reads in gr
     root          green, double border
 
 The backward drawing adds a step number `#k` to every tensor backward visits and a dashed red
-edge for every gradient, pointing the way the gradient flows (output → op → input).
+edge for every gradient, pointing the way the gradient flows (output → op → input), labelled
+with the gradient itself when it is small (at most `EDGE_VALUES` numbers), else its shape.
 """
 import graphviz
 
@@ -29,6 +30,9 @@ GRADIENT_COLOR = "#d32f2f"
 GRAD_FONT = f'<FONT POINT-SIZE="10" COLOR="{GRADIENT_COLOR}">'
 SMALL_FONT = '<FONT POINT-SIZE="10">'
 
+EDGE_VALUES = 4          # gradient edges show the values of gradients up to this many elements
+LEGEND_FROM = 13         # the legend is drawn by default from this many nodes on
+
 LEGEND = [
     (graph_model.PARAMETER, "parameter (leaf, requires grad)"),
     (graph_model.INPUT, "input / constant (no grad)"),
@@ -37,7 +41,14 @@ LEGEND = [
 ]
 
 
-def tensor_label(node, *, show_values, show_grads, max_elements, step=None):
+def _gradient_of(node, flow):
+    """The gradient a node shows: the flow's when there is one, else the tensor's `.grad`."""
+    if flow is not None:
+        return flow.gradients.get(id(node.tensor))
+    return None if node.tensor.grad is None else node.tensor.grad.data
+
+
+def tensor_label(node, *, show_values, show_grads, max_elements, step=None, flow=None):
     """HTML-like label: name, shape and dtype, then values and gradient when asked for."""
     tensor = node.tensor
     title = f"<B>{escape(node.name)}</B>"
@@ -46,8 +57,9 @@ def tensor_label(node, *, show_values, show_grads, max_elements, step=None):
     lines = [title, f"{escape(shape_text(tensor.data.shape))} {escape(tensor.data.dtype)}"]
     if show_values:
         lines.append(SMALL_FONT + escape(array_text(tensor.data, max_elements)) + "</FONT>")
-    if show_grads and tensor.grad is not None:
-        lines.append(GRAD_FONT + "grad " + escape(array_text(tensor.grad.data, max_elements)) + "</FONT>")
+    gradient = _gradient_of(node, flow) if show_grads else None
+    if gradient is not None:
+        lines.append(GRAD_FONT + "grad " + escape(array_text(gradient, max_elements)) + "</FONT>")
     return "<" + "<BR/>".join(lines) + ">"
 
 
@@ -93,9 +105,11 @@ def _owner(scope, collapsed):
     return None
 
 
-def build_digraph(graph, *, show_values=True, show_grads=True, rankdir="LR", group_modules=True,
-                  collapse=False, max_elements=6, steps=None, legend=True, name="tinygrad_opt"):
-    """The Digraph of `graph`. With `steps` (id(tensor) -> k), draw the backward pass too."""
+def build_digraph(graph, *, show_values=True, show_grads=True, flow=None, rankdir="LR", group_modules=True,
+                  collapse=False, max_elements=6, steps=None, legend=None, name="tinygrad_opt"):
+    """The Digraph of `graph`. With `steps` (id(tensor) -> k), draw the backward pass too.
+    `flow` (from `graph.gradient_flow`) gives the gradients to show, else each `.grad`;
+    `legend=None` draws the key only for graphs of `LEGEND_FROM` nodes or more."""
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"rankdir must be one of 'LR', 'RL', 'TB', 'BT', got {rankdir!r}")
     if max_elements < 0:
@@ -142,7 +156,7 @@ def build_digraph(graph, *, show_values=True, show_grads=True, rankdir="LR", gro
         if backward and step is None:
             attrs["fontcolor"] = "#757575"  # backward never visits tensors that need no grad
         label = tensor_label(node, show_values=show_values, show_grads=show_grads,
-                             max_elements=max_elements, step=step)
+                             max_elements=max_elements, step=step, flow=flow)
         place(scope, (node.id, label, attrs))
     for op in graph.ops:
         if stands_for[op.id] == op.id:
@@ -160,9 +174,11 @@ def build_digraph(graph, *, show_values=True, show_grads=True, rankdir="LR", gro
     if backward:
         drawing.attr("edge", color="#9e9e9e")  # forward edges recede behind the gradients
     _emit_clusters(drawing, graph, members, collapsed)
-    _emit_edges(drawing, graph, stands_for, backward)
+    _emit_edges(drawing, graph, stands_for, backward, flow)
+    if legend is None:
+        legend = sum(len(statements) for statements in members.values()) >= LEGEND_FROM
     if legend:
-        _emit_legend(drawing, backward, bool(collapsed))
+        _emit_legend(drawing, backward, bool(collapsed), rankdir)
     return drawing
 
 
@@ -198,7 +214,14 @@ def _emit_clusters(drawing, graph, members, collapsed):
         drawing.subgraph(built.pop(key))
 
 
-def _emit_edges(drawing, graph, stands_for, backward):
+def _edge_text(array, shape):
+    """A gradient edge's label: the values when there are few, else the shape."""
+    if array is not None and array.size <= EDGE_VALUES:
+        return array_text(array, EDGE_VALUES)
+    return shape_text(shape)
+
+
+def _emit_edges(drawing, graph, stands_for, backward, flow=None):
     """Data-flow edges (input → op → output); in backward, gradient edges (output → op → input).
 
     Edge ids name the op and the input's position (`e_op3_in1`, `g_op3_out`), so the
@@ -232,32 +255,41 @@ def _emit_edges(drawing, graph, stands_for, backward):
                    constraint="false")
     for op in reversed(graph.ops):
         op_node, out = stands_for[op.id], stands_for[op.output.id]
+        arrived = flow.gradients.get(id(op.output.tensor)) if flow else None
         edge(gradients, out, op_node, f"g_{op.id}_out", f"g_{out}_{op_node}",
-             label=shape_text(op.output.tensor.data.shape))
+             label=_edge_text(arrived, op.output.tensor.data.shape))
+        sent = flow.sent.get(id(op.fn)) if flow else None
         for i, node in enumerate(op.inputs):
             if node.tensor.requires_grad:
                 head = stands_for[node.id]
                 edge(gradients, op_node, head, f"g_{op.id}_in{i}", f"g_{op_node}_{head}",
-                     label=shape_text(node.tensor.data.shape))
+                     label=_edge_text(sent[i] if sent else None, node.tensor.data.shape))
     drawing.subgraph(gradients)
 
 
-def _emit_legend(drawing, backward, collapsed):
+def _emit_legend(drawing, backward, collapsed, rankdir="LR"):
+    """The key to the styles, as one compact row of small nodes."""
     legend = graphviz.Digraph(name="cluster_legend")
-    legend.attr(label="<<B>Legend</B>>", style="rounded", color="#bdbdbd", id="cluster_legend")
+    legend.attr(label="", style="rounded", color="#e0e0e0", id="cluster_legend")
+    if rankdir in ("TB", "BT"):
+        legend.attr(rank="same")   # across the page; left to right, the invisible chain does it
     entries = [(f"legend_{kind}", escape(text), TENSOR_STYLES[kind]) for kind, text in LEGEND]
     entries.append(("legend_op", "op (Function)", OP_STYLE))
     if collapsed:
         entries.append(("legend_module", "module call (collapsed)", MODULE_STYLE))
     for node_id, text, attrs in entries:
-        legend.node(node_id, "<" + text + ">", id=node_id, fontsize="10", **attrs)
+        legend.node(node_id, "<" + text + ">", id=node_id, fontsize="9", margin="0.05,0.02",
+                    height="0.3", **attrs)
     if backward:
         legend.node("legend_step", "<<B>#k</B>: k-th tensor backward visits>", id="legend_step",
-                    shape="plaintext", fontsize="10")
+                    shape="plaintext", fontsize="9")
         legend.node("legend_grad_from", "<output>", id="legend_grad_from", shape="plaintext",
-                    fontsize="10")
+                    fontsize="9")
         legend.node("legend_grad_to", "<input>", id="legend_grad_to", shape="plaintext",
-                    fontsize="10")
+                    fontsize="9")
         legend.edge("legend_grad_from", "legend_grad_to", label="gradient", style="dashed",
-                    color=GRADIENT_COLOR, fontcolor=GRADIENT_COLOR, id="legend_grad")
+                    color=GRADIENT_COLOR, fontcolor=GRADIENT_COLOR, id="legend_grad", fontsize="9")
+    ids = [node_id for node_id, _, _ in entries] + (["legend_step", "legend_grad_from"] if backward else [])
+    for tail, head in zip(ids, ids[1:]):      # invisible edges keep the row in order
+        legend.edge(tail, head, style="invis")
     drawing.subgraph(legend)

@@ -1,9 +1,11 @@
 """The graph a drawing shows: every tensor and op `root` depends on, read without changing it.
 
-Only outputs point to inputs (`tensor.grad_fn.inputs`), so the walk starts at the root and
-follows those edges backwards, iteratively (no recursion, any depth). Tensors are numbered
-in a topological order (inputs first: `t0, t1, ...`, ops `op0, op1, ...`), which depends only
-on the graph's structure, never on `id()`, so the same graph always gives the same DOT text.
+The ops come from the engine's own order (`autograd.backward_order`, reversed: inputs
+first), so the drawing, its `#k` numbers and `backward()` agree by construction; the tensors
+are each op's inputs and its output, in that order. Tensors without a name are called
+`t1, t2, ...` in that order (a name given by `params` or `tensor.name` takes no number);
+everything depends only on the graph's structure, never on `id()`, so the same graph always
+gives the same DOT text.
 
 Each tensor gets a kind, which the drawing shows by its style:
 
@@ -12,8 +14,9 @@ Each tensor gets a kind, which the drawing shows by its style:
     intermediate  the output of a recorded op
     root          the tensor the drawing starts from (usually the loss)
 
-Reading the graph touches only attributes: nothing is recorded, no gradient is written, no
-saved value is freed.
+`gradient_flow` asks the engine for dL/dt of every tensor and what each op sends to each
+input, by running its backward walk with `accumulate_grad=False`: nothing is written to
+`.grad`, nothing is freed.
 """
 from dataclasses import dataclass, field
 
@@ -65,30 +68,21 @@ class Graph:
 
 
 def walk(root):
-    """Every tensor `root` depends on (including inputs that don't require grad), inputs first.
-
-    Iterative depth-first post-order: a tensor is written out only after all its inputs are,
-    so the order is topological even where paths of different lengths meet again.
-    """
-    order = []
-    state = {}  # id -> 1 while its inputs are being walked, 2 once written out
-    stack = [(root, False)]
-    while stack:
-        tensor, inputs_done = stack.pop()
-        if inputs_done:
-            state[id(tensor)] = 2
-            order.append(tensor)
-            continue
-        if id(tensor) in state:
-            continue
-        state[id(tensor)] = 1
-        stack.append((tensor, True))
-        fn = tensor.grad_fn
-        if fn is not None:
-            for parent in reversed(fn.inputs):  # reversed: the first input is walked first
-                if id(parent) not in state:
-                    stack.append((parent, False))
-    return order
+    """Every tensor `root` depends on (including inputs that don't require grad), inputs first:
+    the ops in the engine's `backward_order`, reversed (the order they were recorded), each
+    preceded by the leaves it is the first to read and followed by its output."""
+    ops = list(autograd.backward_order(root))[::-1]
+    # A Function does not point at its output; the op that reads it (or the root) does.
+    output_of = {id(tensor.grad_fn): tensor for fn in ops for tensor in fn.inputs if tensor.grad_fn is not None}
+    output_of[id(root.grad_fn)] = root
+    order, seen = [], set()
+    for fn in ops:
+        for tensor in fn.inputs:
+            if tensor.grad_fn is None and id(tensor) not in seen:
+                seen.add(id(tensor))
+                order.append(tensor)
+        order.append(output_of[id(fn)])
+    return order or [root]
 
 
 def parameter_names(params):
@@ -183,6 +177,7 @@ def build(root, params=None):
                                            _scope_title(labels[:depth], module_names))
         return key
 
+    unnamed = 0
     for index, tensor in enumerate(order):
         node_id = f"t{index}"
         fn = tensor.grad_fn
@@ -194,7 +189,10 @@ def build(root, params=None):
             kind = PARAMETER
         else:
             kind = INPUT
-        name = names.get(id(tensor)) or tensor.name or node_id
+        name = names.get(id(tensor)) or tensor.name
+        if not name:
+            unnamed += 1
+            name = f"t{unnamed}"
         node = TensorNode(node_id, tensor, kind, str(name))
         by_tensor[id(tensor)] = node
         tensors.append(node)
@@ -222,42 +220,51 @@ def backward_steps(root):
 
 
 @dataclass(eq=False)
-class Replay:
-    """What backward would compute, found without running it (see `replay_backward`)."""
+class Flow:
+    """What backward computes, as the engine reported it (see `gradient_flow`)."""
     gradients: dict         # id(tensor) -> dL/d tensor (numpy), for every tensor reached
-    sent: dict              # id(Function) -> the gradient it sends to each input (None: none)
-    error: str = None       # why the replay stopped early, if it did
+    sent: dict              # id(Function) -> [the gradient it sent to each input (None: none)]
+    error: str = None       # why the gradients could not be computed, if they could not
     from_ones: bool = True  # dL/d root was ones (the default for a scalar loss)
 
+    def contributions(self, node):
+        """[(op, the gradient it sent to this tensor)] for every use of `node`, in the order
+        backward ran them (a tensor read twice by one op appears twice)."""
+        shares = []
+        for op in reversed(list(dict.fromkeys(node.consumers))):   # an op reading it twice is listed twice
+            sent = self.sent.get(id(op.fn))
+            if sent is None:
+                continue
+            for position, parent in enumerate(op.inputs):
+                if parent is node and sent[position] is not None:
+                    shares.append((op, sent[position]))
+        return shares
 
-def replay_backward(graph, gradient=None):
-    """dL/dt for every tensor backward reaches, and what each op sends to its inputs.
 
-    Replays the local rules (`fn.backward`) on numpy arrays into private dicts: no `.grad` is
-    written and no saved value is freed. When the rules can't run (backward already freed
-    what they need, or an input was changed in place) the replay stops and says why.
+def gradient_flow(graph, gradient=None):
+    """dL/dt for every tensor backward reaches, and what each op sends to each input.
+
+    The engine's own backward walk (`run_backward` with `accumulate_grad=False` and
+    `retain_graph=True`) reports every op's output to us: no `.grad` is written and no saved
+    value is freed. When backward can't run (an earlier backward freed what the ops saved, or
+    an input was changed in place) the flow is empty and `error` says why.
     """
     root = graph.root
-    grads = {id(root): np.ones_like(root.data) if gradient is None else np.asarray(gradient)}
+    seed = np.ones_like(root.data) if gradient is None else np.asarray(gradient)
     sent = {}
-    for node in reversed(graph.tensors):  # outputs before inputs: each gradient is complete
-        grad = grads.get(id(node.tensor))
-        fn = node.tensor.grad_fn
-        if grad is None or fn is None:
-            continue
+
+    def record(fn, index, grad):
+        sent.setdefault(id(fn), [None] * len(fn.inputs))[index] = grad
+
+    if root.grad_fn is not None:
         try:
-            fn.check_saved_versions()
-            with autograd.no_grad():
-                input_grads = fn.backward(grad)
-        except (RuntimeError, AttributeError) as error:
-            # AttributeError: a released Function reads a saved array that is gone.
-            return Replay(grads, sent, str(error), from_ones=gradient is None)
-        if not isinstance(input_grads, tuple):
-            input_grads = (input_grads,)
-        sent[id(fn)] = input_grads
-        for parent, parent_grad in zip(fn.inputs, input_grads):
-            if parent_grad is None or not parent.requires_grad:
-                continue
-            previous = grads.get(id(parent))
-            grads[id(parent)] = parent_grad if previous is None else previous + parent_grad
-    return Replay(grads, sent, from_ones=gradient is None)
+            autograd.run_backward(root, seed, retain_graph=True, on_gradient=record, accumulate_grad=False)
+        except RuntimeError as error:
+            return Flow({}, {}, str(error), from_ones=gradient is None)
+    gradients = {id(root): seed}
+    for op in reversed(graph.ops):      # every use of a tensor ran before the op that made it
+        for parent, grad in zip(op.inputs, sent.get(id(op.fn), ())):
+            if grad is not None and parent.tensor.requires_grad:
+                previous = gradients.get(id(parent.tensor))
+                gradients[id(parent.tensor)] = grad if previous is None else previous + grad
+    return Flow(gradients, sent, from_ones=gradient is None)
