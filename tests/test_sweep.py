@@ -10,11 +10,15 @@ import math
 import os
 import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
+from tinygrad_opt.cli import main
 from tinygrad_opt.compare import compare_optimizers, load_dataset
 from tinygrad_opt.sweep import (ProcessPool, SweepStore, Workload, export_trials,
                                 format_summary, make_grid, parse_lrs, parse_set, plot_sensitivity, run_sweep,
@@ -28,14 +32,26 @@ RESULT_COLUMNS = ("key", "label", "lr", "seed", "final_train_loss", "best_train_
 
 GRID = make_grid(TINY, ["sgd", "adam"], [0.01, 0.1], seeds=2)
 """The grid every test of where and how trials run uses: 8 trials of a fraction of a second."""
+GRID_OPTIONS = ["--hidden", "8", "--epochs", "2", "--optimizers", "sgd,adam", "--lrs", "0.01,0.1", "--seeds", "2",
+                "--target-accuracy", "0.8"]
+"""GRID, as `tinygrad-opt sweep` options."""
+TARGET = 0.8
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     """GRID run straight through in this process: what every other way of running it must equal."""
     db = tmp_path_factory.mktemp("reference") / "reference.sqlite"
-    run_sweep(GRID, db, jobs=1, progress=False)
+    run_sweep(GRID, db, jobs=1, target=TARGET, progress=False)
     return stored(db)
+
+
+def sweep_command(*args, cwd):
+    """`python -m tinygrad_opt sweep *args` started in `cwd`, with this checkout first on the path."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    return subprocess.Popen([sys.executable, "-m", "tinygrad_opt", "sweep", *map(str, args)], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def stored(db):
@@ -46,6 +62,14 @@ def stored(db):
     finally:
         connection.close()
     return {row[0]: row for row in rows}
+
+
+def count_stored(db):
+    """How many trials `db` holds now (0 while it does not exist or has no table yet)."""
+    try:
+        return len(stored(db)) if db.exists() else 0
+    except sqlite3.OperationalError:  # the sweep created the file and has not made its table yet
+        return 0
 
 
 # ----------------------------------------------------------------------------- the grid
@@ -185,13 +209,13 @@ def test_an_interrupted_sweep_resumes_with_only_the_missing_trials(tmp_path, mon
 
     monkeypatch.setattr(executors, "run_trial", interrupted_on_the_fifth)
     with pytest.raises(KeyboardInterrupt):
-        run_sweep(trials, tmp_path / "resumed.sqlite", jobs=1, progress=False)
+        run_sweep(trials, tmp_path / "resumed.sqlite", jobs=1, target=TARGET, progress=False)
     assert set(stored(tmp_path / "resumed.sqlite")) == set(calls) and len(calls) == 4
 
     first_run = list(calls)
     monkeypatch.setattr(executors, "run_trial", lambda trial, target=None: calls.append(trial.key) or
                         real_run_trial(trial, target))
-    outcome = run_sweep(trials, tmp_path / "resumed.sqlite", jobs=1, progress=False)
+    outcome = run_sweep(trials, tmp_path / "resumed.sqlite", jobs=1, target=TARGET, progress=False)
     assert (outcome.skipped, outcome.ran) == (4, 4)
     assert sorted(calls) == sorted(trial.key for trial in trials)   # each trial ran exactly once in all
     assert not set(first_run) & set(calls[4:])
@@ -205,8 +229,8 @@ def test_an_interrupted_sweep_resumes_with_only_the_missing_trials(tmp_path, mon
 
 def test_a_process_pool_gives_bit_identical_results_to_this_process(tmp_path, reference):
     with ProcessPool(jobs=2) as pool:
-        outcome = run_sweep(GRID, tmp_path / "pool.sqlite", executor=pool, progress=False)
-    assert outcome.ran == 8 and outcome.where == "2 local worker processes"
+        outcome = run_sweep(GRID, tmp_path / "pool.sqlite", executor=pool, target=TARGET, progress=False)
+    assert outcome.ran == 8 and outcome.where == "on 2 local worker processes"
     assert stored(tmp_path / "pool.sqlite") == reference
     pids = {row["pid"] for row in SweepStore(tmp_path / "pool.sqlite").rows()}
     assert os.getpid() not in pids
@@ -222,10 +246,9 @@ def test_a_dask_worker_killed_mid_sweep_loses_no_trial_and_runs_none_twice(tmp_p
         failures = []
 
         def sweep():
-            try:
-                run_sweep(trials, db, scheduler=cluster.scheduler_address, progress=False)
-            except BaseException as error:  # noqa: BLE001  (reported by the assertion below)
-                failures.append(error)
+            code = main(["sweep", *GRID_OPTIONS, "--scheduler", cluster.scheduler_address, "--db", str(db),
+                         "--out", str(tmp_path / "out"), "--quiet"])
+            failures.extend([code] if code else [])
 
         runner = threading.Thread(target=sweep)
         runner.start()
@@ -243,12 +266,60 @@ def _busy_worker_after_two_trials(client, db, timeout=60):
     """The address of a worker running a trial, once two trials are stored."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if db.exists() and len(stored(db)) >= 2:
+        if count_stored(db) >= 2:
             busy = [worker for worker, tasks in client.processing().items() if tasks]
             if busy:
                 return busy[0]
         time.sleep(0.02)
     raise AssertionError("the sweep did not get going on the cluster")
+
+
+def test_the_command_stopped_by_ctrl_c_resumes_where_it_stopped(tmp_path, reference, monkeypatch, capsys):
+    first = sweep_command(*GRID_OPTIONS, "--jobs", "1", cwd=tmp_path)
+    deadline = time.monotonic() + 120
+    while count_stored(tmp_path / "sweep.sqlite") < 2:
+        assert first.poll() is None and time.monotonic() < deadline, first.communicate()
+        time.sleep(0.02)
+    first.send_signal(signal.SIGINT)
+    output, errors = first.communicate(timeout=60)
+    kept = len(stored(tmp_path / "sweep.sqlite"))
+    assert first.returncode == 130 and "run the same command again" in errors
+    assert 2 <= kept < 8 and output.count(" seed ") == kept   # one line per stored trial, none half-written
+
+    second = sweep_command(*GRID_OPTIONS, "--jobs", "1", "--export", "trials.json", cwd=tmp_path)
+    output, errors = second.communicate(timeout=120)
+    assert second.returncode == 0, errors
+    assert output.count(" seed ") == 8 - kept                # only the missing trials ran
+    assert f"ran {8 - kept} trials in this process" in output
+    assert f"({kept} were already in sweep.sqlite" in output
+    assert stored(tmp_path / "sweep.sqlite") == reference
+    assert len(json.loads((tmp_path / "trials.json").read_text())) == 8
+
+    table = output[output.index("digits MLP 8, 2 epochs, batch 32: test accuracy"):output.index("wrote")]
+    monkeypatch.chdir(tmp_path)
+    assert main(["sweep", "--report", "sweep.sqlite"]) == 0
+    assert capsys.readouterr().out.startswith(table)     # the same table, and nothing trained:
+    assert stored(tmp_path / "sweep.sqlite") == reference
+    assert (tmp_path / "sweep_out" / "sensitivity.png").exists()
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--report", "sweep.sqlite", "--lrs", "0.1"], "--report reads a finished sweep: drop --lrs"),
+    (["--report", "missing.sqlite"], "no database at 'missing.sqlite'"),
+    (["--lrs", "1:0.1:3"], "--lrs: the range '1:0.1:3' must go from the smaller rate to the larger"),
+    (["--set", "rmsprop.alpah=0.9", "--optimizers", "rmsprop"], "rmsprop has no hyperparameter alpah"),
+    (["--optimizers", "sgd", "--set", "adam.eps=1e-8"], "adam, which the sweep does not run"),
+    (["--surface", "beale", "--epochs", "3"], "--surface trains no MLP: drop --epochs"),
+    (["--target-loss", "0.1"], "--target-loss is for --surface sweeps"),
+    (["--jobs", "2", "--scheduler", "tcp://127.0.0.1:8786"], "with --scheduler the cluster's workers"),
+    (["--export", "trials.txt"], "must end in .csv or .json"),
+    (["--seeds", "0"], "--seeds must be a positive integer"),
+])
+def test_the_command_refuses_bad_arguments_before_any_work(tmp_path, capsys, monkeypatch, arguments, message):
+    monkeypatch.chdir(tmp_path)
+    assert main(["sweep", *arguments]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "sweep.sqlite").exists() and not (tmp_path / "sweep_out").exists()
 
 
 # ----------------------------------------------------------------------------- the report

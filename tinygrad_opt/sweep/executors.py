@@ -58,7 +58,7 @@ class ProcessPool(InProcess):
         if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
             raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
         self.jobs = jobs
-        self.description = f"{jobs} local worker process{'es' if jobs > 1 else ''}"
+        self.description = f"on {jobs} local worker process{'es' if jobs > 1 else ''}"
         self._pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_worker_context())
 
     def run(self, trials, target=None):
@@ -107,7 +107,7 @@ class DaskCluster(InProcess):
         except OSError as error:
             raise ConnectionError(f"cannot reach the Dask scheduler at {address}: {error}") from None
         workers = len(self._client.scheduler_info().get("workers", {}))
-        self.description = f"the Dask cluster at {address} ({workers} worker{'s' if workers != 1 else ''} now)"
+        self.description = f"on the Dask cluster at {address} ({workers} worker{'s' if workers != 1 else ''} now)"
 
     def run(self, trials, target=None):
         trials = list(trials)

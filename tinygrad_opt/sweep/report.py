@@ -259,8 +259,9 @@ def _draw_metric(ax, summaries, metric, show_target):
                 markeredgewidth=2, color=color)
         every = [p.lr for p in s.points if not p.values]
         if every:  # (an empty unclipped line has no extent and breaks the layout)
-            ax.plot(every, [0.97] * len(every), linestyle="none", marker="x", markersize=8, markeredgewidth=2,
-                    color=color, transform=ax.get_xaxis_transform(), clip_on=False)
+            # Stacked by rule near the top edge, so no rule's marks hide another's.
+            ax.plot(every, [0.97 - 0.035 * index] * len(every), linestyle="none", marker="x", markersize=8,
+                    markeredgewidth=2, color=color, transform=ax.get_xaxis_transform(), clip_on=False)
     target = summaries[0].target if summaries else None
     if target is not None and show_target:
         ax.axhline(target, color="0.4", linewidth=0.8, linestyle="--", label=f"target {target:g}")

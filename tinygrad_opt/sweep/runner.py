@@ -26,7 +26,7 @@ class SweepOutcome:
     ran: int         # run and stored now
     diverged: int    # of those run now, how many diverged
     seconds: float   # wall time of this call
-    where: str       # the executor's description
+    where: str       # where they ran: "in this process", "on 2 local worker processes", …
 
 
 def run_sweep(trials, db, *, jobs=None, scheduler=None, executor=None, target=None, progress=True,
