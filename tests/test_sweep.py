@@ -50,8 +50,11 @@ def reference(tmp_path_factory):
 def sweep_command(*args, cwd):
     """`python -m tinygrad_opt sweep *args` started in `cwd`, with this checkout first on the path."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    # Ctrl-C must reach it as KeyboardInterrupt even when this test runs in a background job,
+    # whose children start with SIGINT ignored.
     return subprocess.Popen([sys.executable, "-m", "tinygrad_opt", "sweep", *map(str, args)], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def stored(db):

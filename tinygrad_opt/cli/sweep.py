@@ -194,8 +194,11 @@ def run(args):
         print(f"stopped: the finished trials are in {db}; run the same command again to run the rest",
               file=sys.stderr)
         raise
-    _say(args, f"ran {outcome.ran} trials {outcome.where} in {outcome.seconds:.1f} s "
-               f"({outcome.skipped} were already in {db}; {outcome.diverged} of those run diverged)")
+    if outcome.ran:
+        _say(args, f"ran {outcome.ran} trials {outcome.where} in {outcome.seconds:.1f} s "
+                   f"({outcome.skipped} were already in {db}; {outcome.diverged} of those run diverged)")
+    else:
+        _say(args, f"nothing to run: all {outcome.total} trials are in {db}")
     keys = {trial.key for trial in trials}
     rows = [row for row in _rows(db) if row["key"] in keys]
     return _report(args, rows, target, out, export)

@@ -12,6 +12,8 @@ the database never needs to be reachable from a worker.
 import multiprocessing
 import os
 import queue
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 
@@ -59,7 +61,9 @@ class ProcessPool(InProcess):
             raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
         self.jobs = jobs
         self.description = f"on {jobs} local worker process{'es' if jobs > 1 else ''}"
-        self._pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_worker_context())
+        self._pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_worker_context(),
+                                         initializer=_exit_with, initargs=(os.getpid(),))
+        self._abandoned = False
 
     def run(self, trials, target=None):
         futures = {self._pool.submit(run_trial, trial, target): trial for trial in trials}
@@ -74,9 +78,34 @@ class ProcessPool(InProcess):
         finally:
             for future in futures:
                 future.cancel()
+            # Stopped early (Ctrl-C, an error): what the workers are running would never be stored.
+            self._abandoned = not all(future.done() for future in futures)
 
     def close(self):
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        if not self._abandoned:
+            self._pool.shutdown(wait=True)
+            return
+        # concurrent.futures has no public way to stop a running call before Python 3.14.
+        processes = list((self._pool._processes or {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join()
+
+
+def _exit_with(parent, interval=1.0):
+    """In a worker: exit as soon as the sweep's process `parent` is gone (killed, crashed),
+    instead of finishing trials nobody will store."""
+    def watch():
+        while True:
+            time.sleep(interval)
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-the-sweep").start()
 
 
 def _worker_context():

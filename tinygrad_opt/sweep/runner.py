@@ -57,7 +57,7 @@ def run_sweep(trials, db, *, jobs=None, scheduler=None, executor=None, target=No
         owned = executor is None
         if owned:
             executor = make_executor(jobs, scheduler) if missing else None
-        where = executor.description if executor is not None else "nowhere (nothing to run)"
+        where = executor.description if executor is not None else "nowhere: nothing to run"
         bar = ProgressBar(len(trials), label="sweep", enabled=progress, min_interval=0.5)
         done, ran, diverged = len(trials) - len(missing), 0, 0
         try:
