@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from ..compare import DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_HIDDEN, NEEDS_DATA_ROOT
+from ..files import atomic_write
 from ..lab.surfaces import SURFACES
 from ..sweep import (DEFAULT_RULES, METRICS, RULE_NAMES, SweepStore, Workload, WorkerLostError, export_trials,
                      format_summary, make_grid, parse_lrs, parse_set, plot_sensitivity, run_sweep, summarize,
@@ -23,6 +24,7 @@ from ..sweep import (DEFAULT_RULES, METRICS, RULE_NAMES, SweepStore, Workload, W
 from ..sweep.grid import DEFAULT_SURFACE_STEPS
 from .arguments import (CommandError, UsageError, check_writable_dir, check_writable_file, dataset_name,
                         hidden_sizes, make_dirs, optimizer_list, positive_int)
+from .trajectories import _surface_name
 
 DEFAULT_LRS = "1e-4:1:13"
 DEFAULT_SEEDS = 5
@@ -74,13 +76,6 @@ def _finite(option):
     return parse
 
 
-def _surface(text):
-    name = text.strip().lower()
-    if name not in SURFACES:
-        raise UsageError(f"unknown surface {text!r} (choose from {', '.join(SURFACES)})")
-    return name
-
-
 def _metric(text):
     if text not in METRICS:
         raise UsageError(f"unknown metric {text!r} (choose from {', '.join(METRICS)})")
@@ -118,7 +113,7 @@ def add_command(subparsers):
                           help=f"epochs per trial (default: {DEFAULT_EPOCHS})")
     workload.add_argument("--batch-size", type=positive_int("--batch-size"), default=None, metavar="N",
                           help=f"mini-batch size (default: {DEFAULT_BATCH_SIZE})")
-    workload.add_argument("--surface", type=_surface, default=None, metavar="NAME",
+    workload.add_argument("--surface", type=_surface_name, default=None, metavar="NAME",
                           help=f"sweep on a 2-D surface instead: {', '.join(SURFACES)}")
     workload.add_argument("--steps", type=positive_int("--steps"), default=None, metavar="N",
                           help=f"steps per trial on a surface (default: {DEFAULT_SURFACE_STEPS})")
@@ -229,7 +224,8 @@ def _report(args, rows, target, out, export):
     summaries = summarize(rows, args.metric, target)
     print(format_summary(summaries))
     make_dirs(out)
-    (out / "summary.json").write_text(json.dumps(summary_dict(summaries), indent=1) + "\n")
+    with atomic_write(out / "summary.json") as file:
+        file.write((json.dumps(summary_dict(summaries), indent=1) + "\n").encode())
     written = [out / "summary.json"]
     try:
         plot_sensitivity(rows, out / "sensitivity.png", target=target)

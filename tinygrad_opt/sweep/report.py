@@ -11,12 +11,13 @@ deviation of the finished runs, how many diverged, how many reached the target. 
 how many η of the grid brought every seed to the target.
 """
 import csv
+import io
 import json
-import math
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..files import atomic_write
 from .rules import RULE_NAMES
 from .store import NAMES
 from .trial import _first_reaching
@@ -176,16 +177,19 @@ def export_trials(rows, path):
     """Write every trial to `path`: CSV (`.csv`; config and curve as JSON text) or JSON (`.json`)."""
     path = Path(path)
     if path.suffix.lower() == ".json":
-        path.write_text(json.dumps(rows, indent=1) + "\n")
+        text = json.dumps(rows, indent=1) + "\n"
     elif path.suffix.lower() == ".csv":
-        with path.open("w", newline="") as file:
-            writer = csv.DictWriter(file, fieldnames=NAMES)
-            writer.writeheader()
-            for row in rows:
-                writer.writerow({**row, "config": json.dumps(row["config"]), "curve": json.dumps(row["curve"]),
-                                 "diverged": int(row["diverged"])})
+        buffer = io.StringIO(newline="")
+        writer = csv.DictWriter(buffer, fieldnames=NAMES)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**row, "config": json.dumps(row["config"]), "curve": json.dumps(row["curve"]),
+                             "diverged": int(row["diverged"])})
+        text = buffer.getvalue()
     else:
         raise ValueError(f"cannot export to {str(path)!r}: the name must end in .csv or .json")
+    with atomic_write(path) as file:
+        file.write(text.encode())
     return path
 
 
