@@ -22,6 +22,8 @@ What it writes, all into `docs/figures/` (committed, so the docs build needs non
 - `curvature`: `tinygrad_opt.lab.plot_curvature` — the bowl's 2/λmax and Momentum's √κ,
   Newton's method beside the five rules on the saddle and on Beale, and the digits MLP's
   sharpness during gradient descent (about a minute: power iterations over training);
+- `sweep`: runs `tinygrad-opt sweep` over the five rules, 9 learning rates and 5 seeds on the
+  digits (the longest group by far) and keeps its sensitivity plot and table in `sweeps.md`;
 - `tables`: the table of ops and local derivatives in `autograd.md`, read from the ops'
   docstrings.
 
@@ -377,6 +379,44 @@ def make_curvature():
     return written
 
 
+# ----------------------------------------------------------------------------- tinygrad-opt sweep
+SWEEP_ARGUMENTS = ["--lrs", "1e-4:1:9", "--seeds", "5"]   # the digits MLP of compare, every rule
+
+
+def make_sweep():
+    """Run `tinygrad-opt sweep` on the digits (5 rules × 9 η × 5 seeds: 225 trainings, about 15
+    minutes on 2 cores); keep its sensitivity plot and its table. The database goes to
+    $SWEEP_DB (default: a temporary file), so an interrupted run can be finished by running
+    this group again with the same $SWEEP_DB."""
+    import contextlib
+    import os
+    import tempfile
+
+    from PIL import Image
+
+    from tinygrad_opt import cli
+
+    with tempfile.TemporaryDirectory() as scratch:
+        db = os.environ.get("SWEEP_DB") or str(Path(scratch) / "sweep.sqlite")
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            status = cli.main(["sweep", *SWEEP_ARGUMENTS, "--db", db, "--out", scratch])
+        if status:
+            raise SystemExit(f"tinygrad-opt sweep failed with exit status {status}")
+        with Image.open(Path(scratch) / "sensitivity.png") as image:
+            plot = image.convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT)
+    output = printed.getvalue()
+    print(output, end="")
+    png = FIGURES / "sweep_sensitivity.png"
+    plot.save(png, format="PNG", optimize=True)
+    lines = output.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("digits MLP") and " seeds, " in line)
+    table = "\n".join(lines[first:next(i for i, line in enumerate(lines) if line.startswith("wrote "))])
+    replace_generated("sweeps.md", "sweep-table",
+                      f"```text\n$ tinygrad-opt sweep {' '.join(SWEEP_ARGUMENTS)}\n...\n{table}\n```\n")
+    return [png]
+
+
 GROUPS = {
     "graphs": make_graphs,
     "trajectories": make_trajectories,
@@ -385,6 +425,7 @@ GROUPS = {
     "step_sizes": make_step_sizes,
     "compare": make_compare,
     "curvature": make_curvature,
+    "sweep": make_sweep,
     "tables": make_tables,
 }
 

@@ -224,7 +224,7 @@ def test_mkdocs_build_strict(site):
 
 
 PUBLIC_MODULES = ("tinygrad_opt.nn", "tinygrad_opt.optim", "tinygrad_opt.optim.lr_scheduler",
-                  "tinygrad_opt.viz", "tinygrad_opt.data", "tinygrad_opt.lab")
+                  "tinygrad_opt.viz", "tinygrad_opt.data", "tinygrad_opt.lab", "tinygrad_opt.sweep")
 
 
 def public_names():

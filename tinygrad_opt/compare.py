@@ -98,11 +98,12 @@ def build_mlp(n_features, hidden, n_classes):
     return nn.Sequential(*layers)
 
 
-def make_optimizer(name, params, lr):
-    """The rule called `name` (a key of OPTIMIZERS) over `params`, with learning rate `lr`."""
+def make_optimizer(name, params, lr, **hyperparameters):
+    """The rule called `name` (a key of OPTIMIZERS) over `params`, with learning rate `lr` and
+    any other `hyperparameters` of its constructor (the rule's defaults for the rest)."""
     if name not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r} (choose from {', '.join(OPTIMIZERS)})")
-    return registry.RULES[name].cls(params, lr=lr)
+    return registry.RULES[name].cls(params, lr=lr, **hyperparameters)
 
 
 @dataclass
@@ -156,25 +157,44 @@ def compare_optimizers(dataset, optimizers=DEFAULT_OPTIMIZERS, lr=None, hidden=D
         epoch, as the History's `val_loss` and `val_accuracy`.
     """
     learning_rates = {**DEFAULT_LR, **(lr or {})}
-    manual_seed(seed)
-    initial_weights = build_mlp(dataset.n_features, hidden, dataset.n_classes).state_dict()
-
+    weights = initial_weights(dataset, hidden, seed)
     results = []
     for name in optimizers:
-        model = build_mlp(dataset.n_features, hidden, dataset.n_classes)
-        model.load_state_dict(initial_weights)
-        optimizer = make_optimizer(name, model.parameters(), learning_rates[name])
-        batches = DataLoader(dataset.X_train, dataset.y_train, batch_size=batch_size, shuffle=True, seed=seed)
-        result = Result(name, learning_rates[name], History())
-        try:
-            fit(model, nn.CrossEntropyLoss(), optimizer, batches, epochs,
-                val=(dataset.X_test, dataset.y_test), progress=False, history=result.history)
-        except NonFiniteLossError as error:
-            result.diverged, result.diverged_at = str(error), f"epoch {error.epoch}, step {error.step}"
+        result = train_rule(dataset, name, learning_rates[name], weights, hidden=hidden, epochs=epochs,
+                            batch_size=batch_size, seed=seed)
         results.append(result)
         if on_result is not None:
             on_result(result)
     return results
+
+
+def initial_weights(dataset, hidden=DEFAULT_HIDDEN, seed=0):
+    """The state_dict of a fresh MLP for `dataset`, drawn after `manual_seed(seed)`."""
+    manual_seed(seed)
+    return build_mlp(dataset.n_features, hidden, dataset.n_classes).state_dict()
+
+
+def train_rule(dataset, name, lr, weights, hidden=DEFAULT_HIDDEN, epochs=DEFAULT_EPOCHS,
+               batch_size=DEFAULT_BATCH_SIZE, seed=0, hyperparameters=None, callbacks=None):
+    """Train one MLP with the rule `name` from `weights` (see `initial_weights`) and return its Result.
+
+    The batches are shuffled by a loader seeded with `seed`, so two calls with the same
+    arguments train identically. `hyperparameters` go to the rule's constructor beside `lr`;
+    `callbacks` to `fit`. A loss that becomes NaN or infinite ends the run and is reported in
+    the Result's `diverged` and `diverged_at`, not raised.
+    """
+    model = build_mlp(dataset.n_features, hidden, dataset.n_classes)
+    model.load_state_dict(weights)
+    optimizer = make_optimizer(name, model.parameters(), lr, **(hyperparameters or {}))
+    batches = DataLoader(dataset.X_train, dataset.y_train, batch_size=batch_size, shuffle=True, seed=seed)
+    result = Result(name, lr, History())
+    try:
+        fit(model, nn.CrossEntropyLoss(), optimizer, batches, epochs,
+            val=(dataset.X_test, dataset.y_test), progress=False, history=result.history,
+            callbacks=callbacks)
+    except NonFiniteLossError as error:
+        result.diverged, result.diverged_at = str(error), f"epoch {error.epoch}, step {error.step}"
+    return result
 
 
 def format_table(results):

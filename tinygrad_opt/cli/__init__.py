@@ -6,6 +6,7 @@
     tinygrad-opt trajectories --surface beale --out beale.png   # the rules' paths (tinygrad_opt.lab)
     tinygrad-opt explain --optimizer adam --steps 3              # each step in the rule's equations, with numbers
     tinygrad-opt curvature --surface bowl --out bowl.png        # 2/λmax, Newton, sharpness (lab.curvature)
+    tinygrad-opt sweep --lrs 1e-4:1:13 --seeds 5                # every rule × η × seed, in SQLite
 
 One module per command, beside `arguments.py`, what they all share (UsageError and
 CommandError, the argument types, the output-path checks). A command module has two functions:
@@ -28,13 +29,13 @@ import sys
 import numpy as np
 
 from .. import __version__
-from . import compare, curvature, explain, graph, train, trajectories
+from . import compare, curvature, explain, graph, sweep, train, trajectories
 from .arguments import PROG, ArgumentParser, CommandError, UsageError
 
 __all__ = ["main", "build_parser", "UsageError", "CommandError", "COMMANDS"]
 
 # The commands, in the order `tinygrad-opt --help` lists them.
-COMMANDS = (compare, train, graph, trajectories, explain, curvature)
+COMMANDS = (compare, train, graph, trajectories, explain, curvature, sweep)
 
 
 def build_parser():
