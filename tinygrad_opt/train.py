@@ -42,13 +42,35 @@ class NonFiniteLossError(FloatingPointError):
 
     def __init__(self, epoch, step, steps_per_epoch, loss, lr=None):
         self.epoch, self.step, self.loss, self.lr = epoch, step, loss, lr
-        lr_hint = f"lr={lr:g}" if lr is not None else "the current one"
-        of_steps = f" of {steps_per_epoch}" if steps_per_epoch else ""
         super().__init__(
-            f"training loss is {loss} at epoch {epoch}, step {step}{of_steps}; "
+            f"training loss is {loss} at {_step_name(epoch, step, steps_per_epoch)}; "
             f"the optimizer step was not taken, so the weights are still finite. "
-            f"The learning rate is probably too large: try a smaller one than {lr_hint}"
+            f"The learning rate is probably too large: try a smaller one than {_lr_name(lr)}"
         )
+
+
+class NonFiniteWeightsError(FloatingPointError):
+    """An optimizer step turned a parameter's values into inf or NaN; the model is no longer usable.
+
+    Attributes: `epoch` and `step` (both counted from 1) and `parameter`, the parameter's name in
+    the model (as in `model.named_parameters()`) or its place in the optimizer's groups.
+    """
+
+    def __init__(self, epoch, step, steps_per_epoch, parameter, lr=None):
+        self.epoch, self.step, self.parameter, self.lr = epoch, step, parameter, lr
+        super().__init__(
+            f"the optimizer step at {_step_name(epoch, step, steps_per_epoch)} made {parameter} inf or NaN, so "
+            f"the weights are no longer usable. The learning rate is probably too large: start again (from "
+            f"the initial weights or a checkpoint) with a smaller one than {_lr_name(lr)}"
+        )
+
+
+def _step_name(epoch, step, steps_per_epoch):
+    return f"epoch {epoch}, step {step}" + (f" of {steps_per_epoch}" if steps_per_epoch else "")
+
+
+def _lr_name(lr):
+    return f"lr={lr:g}" if lr is not None else "the current one"
 
 
 class History:
@@ -185,24 +207,6 @@ def is_classification(output, target):
 def _correct(output, target):
     """How many rows of `output` have their largest score at the `target` label."""
     return int((output.data.argmax(axis=1) == target.data).sum())
-
-
-class NonFiniteWeightsError(FloatingPointError):
-    """An optimizer step turned a parameter's values into inf or NaN; the model is no longer usable.
-
-    Attributes: `epoch` and `step` (both counted from 1) and `parameter`, the parameter's name in
-    the model (as in `model.named_parameters()`) or its place in the optimizer's groups.
-    """
-
-    def __init__(self, epoch, step, steps_per_epoch, parameter, lr=None):
-        self.epoch, self.step, self.parameter, self.lr = epoch, step, parameter, lr
-        lr_hint = f"lr={lr:g}" if lr is not None else "the current one"
-        of_steps = f" of {steps_per_epoch}" if steps_per_epoch else ""
-        super().__init__(
-            f"the optimizer step at epoch {epoch}, step {step}{of_steps} made {parameter} inf or NaN, so the "
-            f"weights are no longer usable. The learning rate is probably too large: start again (from the "
-            f"initial weights or a checkpoint) with a smaller one than {lr_hint}"
-        )
 
 
 def _first_non_finite(optimizer, names):
