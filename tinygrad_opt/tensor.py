@@ -8,6 +8,7 @@
 `.grad_fn` is the Function that produced the tensor (None for leaves). The ops themselves
 live in `tinygrad_opt.ops`, one small unit each; the methods here only dispatch to them.
 """
+from collections import namedtuple
 import reprlib
 
 import numpy as np
@@ -15,6 +16,10 @@ import numpy as np
 from . import autograd
 
 _FLOAT_DEFAULT = np.float32
+
+# What `x.max(dim)` and `x.min(dim)` return, as PyTorch's torch.return_types.max / min.
+MaxResult = namedtuple("max", ("values", "indices"))
+MinResult = namedtuple("min", ("values", "indices"))
 
 
 def _normalize_dtype(dtype):
@@ -580,12 +585,32 @@ class Tensor:
         return _ops.Mean.apply(self, axis=_axes(axis, dim), keepdims=_keep(keepdims, keepdim))
 
     def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Largest values along `axis` (all when None). Returns the values only; see `argmax`."""
-        return _ops.Max.apply(self, axis=_axes(axis, dim), keepdims=_keep(keepdims, keepdim))
+        """As PyTorch's `max`: `x.max()` is the largest value (the gradient split evenly among
+        ties); `x.max(dim)` the named tuple `(values, indices)` along that one axis, the first
+        largest on ties, which alone gets the gradient; `x.max(other)` is `maximum`. A tuple of
+        axes gives the values only (PyTorch's `amax`)."""
+        return self._extreme(_ops.Max, np.argmax, MaxResult, axis, dim, keepdims, keepdim)
 
     def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Smallest values along `axis` (all when None). Returns the values only; see `argmin`."""
-        return _ops.Min.apply(self, axis=_axes(axis, dim), keepdims=_keep(keepdims, keepdim))
+        """As `max`, for the smallest: a value, or `(values, indices)` along one axis."""
+        return self._extreme(_ops.Min, np.argmin, MinResult, axis, dim, keepdims, keepdim)
+
+    def _extreme(self, op, arg, result, axis, dim, keepdims, keepdim):
+        axis, keep = _axes(axis, dim), _keep(keepdims, keepdim)
+        if isinstance(axis, Tensor):
+            return self.maximum(axis) if op is _ops.Max else self.minimum(axis)
+        if axis is None or isinstance(axis, tuple):
+            return op.apply(self, axis=axis, keepdims=keep)
+        if self.ndim == 0:  # one value, at index 0 (PyTorch accepts dim 0 or -1 here)
+            return result(op.apply(self, axis=axis), Tensor._wrap(np.zeros((), dtype=np.int64)))
+        axis = _ops.normalize_axes(axis, self.ndim)[0]
+        indices = arg(self.data, axis=axis, keepdims=True)
+        picked = list(np.ix_(*(np.arange(n) for n in self.shape)))
+        picked[axis] = indices
+        values = self[tuple(picked)]  # indexing sends the gradient to the picked places only
+        if not keep:
+            values, indices = values.squeeze(axis), np.squeeze(indices, axis)
+        return result(values, Tensor._wrap(np.asarray(indices, dtype=np.int64)))
 
     def var(self, axis=None, keepdims=False, *, dim=None, keepdim=None, correction=1, unbiased=None):
         """Variance Σ(x − mean)² / (N − correction); `correction=1` (unbiased) like PyTorch."""

@@ -1,4 +1,6 @@
 """Matrix products: `MatMul` (numpy's rules for 1-D, 2-D and batched) and the fused `Linear`."""
+import math
+
 import numpy as np
 
 from .function import Function, unbroadcast
@@ -78,9 +80,10 @@ class Linear(Function):
 
     def backward(self, grad):
         x, weight = self.saved_tensors
-        grad2 = grad.reshape(-1, grad.shape[-1])
+        rows = math.prod(x.shape[:-1])  # not reshape(-1, ...): a size may be 0
+        grad2 = grad.reshape(rows, grad.shape[-1])
         grad_x = grad @ weight if self.inputs[0].requires_grad else None
-        grad_w = grad2.T @ x.reshape(-1, x.shape[-1]) if self.inputs[1].requires_grad else None
+        grad_w = grad2.T @ x.reshape(rows, x.shape[-1]) if self.inputs[1].requires_grad else None
         if len(self.inputs) == 2:
             return grad_x, grad_w
         grad_b = grad2.sum(axis=0) if self.inputs[2].requires_grad else None
