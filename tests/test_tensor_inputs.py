@@ -53,6 +53,14 @@ def test_a_float32_layer_refuses_float64_input_naming_both_dtypes():
     assert layer.to(np.float64)(x).dtype == np.float64
 
 
+def test_matmul_refuses_float32_with_float64():
+    a, b = tg.Tensor(np.ones((2, 3))), tg.Tensor(np.ones((3, 2)), dtype=np.float64)
+    with pytest.raises(RuntimeError, match=r"^matmul: the operands must have the same dtype, got float32 and "
+                                           r"float64; convert one with \.to\(\.\.\.\)$"):
+        a @ b
+    assert (a @ b.float()).dtype == np.float32 and (a.double() @ b).dtype == np.float64
+
+
 # ---------------------------------------------------------------------- devices
 def test_to_cpu_is_the_tensor_itself_and_other_devices_are_refused():
     x = tg.Tensor([1.0, 2.0])

@@ -20,6 +20,9 @@ class MatMul(Function):
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError("matmul: both operands must have at least one dimension, got a 0-d tensor")
+        if a.dtype != b.dtype:  # PyTorch's rule: no silent float32 → float64 promotion
+            raise RuntimeError(f"matmul: the operands must have the same dtype, got {a.dtype} and {b.dtype}; "
+                               "convert one with .to(...)")
         if a.shape[-1] != b.shape[0 if b.ndim == 1 else -2]:
             raise ValueError(f"matmul: shapes {a.shape} and {b.shape} don't fit: "
                              f"{a.shape[-1]} (last of the first) != {b.shape[0 if b.ndim == 1 else -2]}")
