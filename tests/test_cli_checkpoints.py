@@ -1,5 +1,7 @@
 """`tinygrad-opt train --checkpoint`: never overwrites what it should not, and a damaged checkpoint
 given to --resume is one line naming what is wrong (exit 2), never a traceback."""
+import copy as copy_module
+
 import pytest
 
 import tinygrad_opt as tg
@@ -49,17 +51,9 @@ def test_an_existing_checkpoint_needs_resume_or_force(tmp_path, capsys, checkpoi
 
 
 def damaged(checkpoint, change):
-    copy = _deep_copy(checkpoint)
+    copy = copy_module.deepcopy(checkpoint)
     change(copy)
     return copy
-
-
-def _deep_copy(obj):
-    if isinstance(obj, dict):
-        return {key: _deep_copy(value) for key, value in obj.items()}
-    if isinstance(obj, list):
-        return [_deep_copy(value) for value in obj]
-    return obj
 
 
 DAMAGE = {
