@@ -25,7 +25,8 @@ def add_command(subparsers):
         description="Train one MLP with one optimizer, showing a progress bar; a checkpoint (model, optimizer, "
                     "epoch, settings, history) is written after every epoch. --resume continues from it: "
                     "the settings come from the checkpoint and the run continues exactly as if it had never "
-                    "stopped.")
+                    "stopped. An existing checkpoint is replaced only with --force; a file that is not one "
+                    "never is.")
     add_model_arguments(parser, TRAIN_DEFAULT_BATCH_SIZE)
     parser.add_argument("--optimizer", type=optimizer_name, default=None, metavar="NAME",
                         help=f"one of {', '.join(OPTIMIZERS)} (default: adam)")
