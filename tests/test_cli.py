@@ -180,6 +180,13 @@ BAD_ARGUMENTS = {
     "unknown dataset": (["compare", "--dataset", "cifar"], "unknown dataset 'cifar' (choose from digits, spirals"),
     "mnist without its files": (["compare", "--dataset", "mnist"], "--dataset mnist needs --data-root DIR"),
     "bad hidden sizes": (["compare", "--hidden", "64,x"], "--hidden must be positive layer sizes"),
+    "hidden sizes of only commas": (["train", "--hidden", ",,,"], "--hidden must be positive layer sizes "
+                                    "separated by commas, like 64,32 (or \"\" for none); got ',,,'"),
+    "a hidden layer larger than memory": (["train", "--hidden", "99999999999"],
+                                          "--hidden 99999999999: the MLP 64 -> 99999999999 -> 10 (7.5e+12 float32 "
+                                          "weights) needs 27.3 TiB, more than this machine's memory"),
+    "more steps than memory": (["trajectories", "--steps", "99999999999"],
+                               "--steps 99999999999 needs 10.9 TiB, more than this machine's memory"),
     "zero epochs": (["compare", "--epochs", "0"], "--epochs must be a positive integer, got '0'"),
     "non-numeric batch size": (["train", "--batch-size", "big"], "--batch-size must be a positive integer, got 'big'"),
     "unknown option": (["compare", "--bogus"], "unrecognized arguments: --bogus"),

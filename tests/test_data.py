@@ -402,6 +402,27 @@ def test_read_idx_rejects_truncated_gzip_and_extra_bytes(tmp_path):
         read_idx(padded)
 
 
+def test_read_idx_stops_reading_a_gzip_past_the_declared_size(tmp_path):
+    # Header: one 28x28 image (784 bytes); then 1 MiB more zeros, then a second gzip member that
+    # is corrupt. A reader that decompressed everything first would stumble on the corrupt
+    # member; a bounded one stops after a little more than 784 bytes and names the mismatch.
+    data = idx_bytes(np.zeros((1, 28, 28), dtype=np.uint8)) + bytes(1 << 20)
+    path = tmp_path / "bomb.gz"
+    path.write_bytes(gzip.compress(data) + b"\x1f\x8b\x08\x00" + b"not deflate" * 10)
+    assert path.stat().st_size < 3000
+    with pytest.raises(ValueError, match=r"bomb.gz: IDX size mismatch, shape \(1, 28, 28\) needs 784 bytes, "
+                                         r"found at least 66320"):
+        read_idx(path)
+
+
+def test_read_idx_header_dimensions_too_large_for_any_array(tmp_path):
+    path = tmp_path / "huge.idx"
+    path.write_bytes(bytes([0, 0, 0x0D, 3]) + b"\xff\xff\xff\xff" * 3)
+    with pytest.raises(ValueError, match=r"huge.idx: IDX header dimensions \(4294967295, 4294967295, 4294967295\) "
+                                         r"describe \d+ bytes, more than any array can hold"):
+        read_idx(path)
+
+
 def tiny_mnist_split(count, seed):
     rng = np.random.default_rng(seed)
     images = rng.integers(0, 256, size=(count, 28, 28), dtype=np.uint8)
@@ -459,6 +480,14 @@ def test_load_mnist_rejects_unknown_kind_and_mismatched_counts(tmp_path):
     files["train-labels-idx1-ubyte.gz"] = gzip.compress(idx_bytes(np.zeros(4, dtype=np.uint8)))
     write_files(tmp_path, files)
     with pytest.raises(ValueError, match="5 images but 4 labels"):
+        load_mnist(tmp_path)
+
+
+def test_load_mnist_refuses_labels_outside_0_to_9(tmp_path):
+    files = tiny_mnist_files(3)
+    files["train-labels-idx1-ubyte.gz"] = gzip.compress(idx_bytes(np.array([3, 10, 1], dtype=np.uint8)))
+    write_files(tmp_path, files)
+    with pytest.raises(ValueError, match=r"train-labels-idx1-ubyte.gz: a label is 10, expected class labels 0..9"):
         load_mnist(tmp_path)
 
 

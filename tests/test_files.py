@@ -157,3 +157,13 @@ def test_downloads_keep_a_symlink_too(tmp_path):
 def test_checkpoints_written_through_it_still_load(tmp_path):
     tg.save({"w": np.arange(3.0)}, tmp_path / "c.npz")
     np.testing.assert_array_equal(tg.load(tmp_path / "c.npz")["w"], np.arange(3.0))
+
+
+def test_a_relative_path_is_named_as_given(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"cannot write 'no/ckpt.npz': the folder 'no' does not exist"):
+        write("no/ckpt.npz", b"x")
+    (tmp_path / "link.npz").symlink_to(tmp_path / "gone" / "ckpt.npz")
+    with pytest.raises(FileNotFoundError, match=r"cannot write 'link.npz': its target '.*gone/ckpt.npz' is in a "
+                                                r"folder that does not exist"):
+        write("link.npz", b"x")

@@ -240,3 +240,76 @@ def test_overwriting_keeps_the_file_mode(tmp_path):
     os.chmod(path, 0o640)
     tg.save({"epoch": 2}, path)
     assert os.stat(path).st_mode & 0o777 == 0o640 and tg.load(path) == {"epoch": 2}
+
+
+# ---------------------------------------------------------------------- files built to exhaust memory
+def crafted_checkpoint(path, root, entries):
+    """A zip holding `entries` ({name: raw .npy bytes}) and a skeleton whose root node is `root`."""
+    skeleton = json.dumps({"format": serialization.FORMAT, "version": serialization.VERSION, "root": root})
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, raw in {**entries, "__skeleton__": npy_bytes(np.frombuffer(skeleton.encode(), np.uint8))}.items():
+            archive.writestr(name + ".npy", raw)
+
+
+def npy_bytes(array, header=None):
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, header or np.lib.format.header_data_from_array_1_0(array))
+    return buffer.getvalue() + array.tobytes()
+
+
+def test_an_entry_named_many_times_is_refused_not_decoded_again_and_again(tmp_path):
+    path = tmp_path / "bomb.npz"  # 8 KB of data, named 100 times: 800 KB if each reference were decoded
+    root = {"type": "list", "items": [{"type": "array", "name": "array_0"}] * 100}
+    crafted_checkpoint(path, root, {"array_0": npy_bytes(np.zeros(1000))})
+    with pytest.raises(ValueError, match="is not a tinygrad_opt checkpoint: the skeleton refers to "
+                                         "array entry 'array_0' more than once"):
+        tg.load(path)
+
+
+def test_a_header_declaring_more_than_the_entry_holds_is_refused_before_allocating(tmp_path):
+    path = tmp_path / "bomb.npz"  # about 300 bytes, declaring an 8 TB array
+    header = {"descr": "<f8", "fortran_order": False, "shape": (10**12,)}
+    crafted_checkpoint(path, {"type": "array", "name": "array_0"},
+                       {"array_0": npy_bytes(np.zeros(2), header=header)})
+    with pytest.raises(ValueError, match=r"is not a tinygrad_opt checkpoint: entry 'array_0' declares a float64 "
+                                         r"array of shape \(1000000000000,\) \(8000000000000 bytes\) but holds 16"):
+        tg.load(path)
+
+
+def test_a_compressed_entry_is_refused(tmp_path):
+    # Compression would let a small file inflate to any size; save never compresses.
+    path = tmp_path / "c.npz"
+    skeleton = json.dumps({"format": serialization.FORMAT, "version": serialization.VERSION,
+                           "root": {"type": "none"}})
+    np.savez_compressed(path, __skeleton__=np.frombuffer(skeleton.encode(), np.uint8))
+    with pytest.raises(ValueError, match="entry '__skeleton__' is compressed"):
+        tg.load(path)
+
+
+# ---------------------------------------------------------------------- nesting
+def nested(depth):
+    obj = []
+    for _ in range(depth - 1):
+        obj = [obj]
+    return obj
+
+
+def test_nesting_up_to_the_limit_round_trips(tmp_path):
+    obj = nested(serialization.MAX_DEPTH)
+    tg.save(obj, tmp_path / "deep.npz")
+    assert tg.load(tmp_path / "deep.npz") == obj
+
+
+def test_deeper_nesting_is_refused_with_a_clear_message_and_no_file(tmp_path):
+    with pytest.raises(ValueError, match=r"save: obj\[0\]\[0\]\[0\]\.\.\. is nested more than 100 levels deep"):
+        tg.save(nested(1000), tmp_path / "deep.npz")
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_skeleton_nested_too_deep_is_refused(tmp_path):
+    root = {"type": "none"}
+    for _ in range(serialization.MAX_DEPTH + 1):
+        root = {"type": "list", "items": [root]}
+    crafted_checkpoint(tmp_path / "deep.npz", root, {})
+    with pytest.raises(ValueError, match="the skeleton is nested more than 100 levels deep"):
+        tg.load(tmp_path / "deep.npz")

@@ -9,7 +9,7 @@ import pytest
 import tinygrad_opt as tg
 from tinygrad_opt import nn, optim
 from tinygrad_opt.data import DataLoader, make_blobs, make_sparse_regression, standardize
-from tinygrad_opt.train import History, NonFiniteLossError, ProgressBar, accuracy, evaluate, fit
+from tinygrad_opt.train import History, NonFiniteLossError, NonFiniteWeightsError, ProgressBar, accuracy, evaluate, fit
 
 
 @pytest.fixture
@@ -149,6 +149,32 @@ def test_a_diverging_learning_rate_raises_and_leaves_the_weights_finite():
     with pytest.raises(NonFiniteLossError, match="try a smaller one than lr=1e\\+06"):
         fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=1e6), (X, y), 50, progress=False)
     assert all(np.isfinite(array).all() for array in model.state_dict().values())
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")
+def test_a_step_that_makes_the_weights_infinite_is_named_at_that_step(blobs):
+    # lr = 1e39 is beyond float32's largest value (3.4e38): the very first step turns the
+    # float32 weights into inf, while the loss of that step was still finite.
+    X_train, y_train, _, _ = blobs
+    model = classifier()
+    with pytest.raises(NonFiniteWeightsError) as caught:
+        fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=1e39),
+            DataLoader(X_train, y_train, batch_size=50), 3, progress=False)
+    error = caught.value
+    assert (error.epoch, error.step, error.parameter) == (1, 1, "parameter '0.weight'")
+    assert str(error) == ("the optimizer step at epoch 1, step 1 of 3 made parameter '0.weight' inf or NaN, so the "
+                          "weights are no longer usable. The learning rate is probably too large: start again "
+                          "(from the initial weights or a checkpoint) with a smaller one than lr=1e+39")
+    assert not np.isfinite(model[0].weight.data).all()
+
+
+def test_accuracy_of_no_samples_is_a_value_error_like_evaluate():
+    model = classifier()
+    empty_X, empty_y = np.zeros((0, 4), np.float32), np.zeros(0, np.int64)
+    with pytest.raises(ValueError, match="evaluate got no samples"):
+        evaluate(model, nn.CrossEntropyLoss(), (empty_X, empty_y))
+    with pytest.raises(ValueError, match="accuracy got no samples"):
+        accuracy(model, empty_X, empty_y)
 
 
 def test_progress_is_silent_when_stderr_is_not_a_terminal(blobs, capsys):

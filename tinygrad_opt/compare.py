@@ -21,7 +21,7 @@ from .data import (DataLoader, load_digits, load_mnist, make_blobs, make_circles
                    make_spirals, make_xor, standardize, train_test_split)
 from .optim import registry
 from .random import manual_seed
-from .train import History, NonFiniteLossError, fit
+from .train import History, NonFiniteLossError, NonFiniteWeightsError, fit
 
 OPTIMIZERS = {name: rule.cls.__name__ for name, rule in registry.RULES.items()}
 """Command-line name → class name in `tinygrad_opt.optim` (from `optim.registry`)."""
@@ -113,7 +113,7 @@ class Result:
     optimizer: str
     lr: float
     history: History = field(repr=False)
-    diverged: str = None  # the NonFiniteLossError message, when the loss became NaN or inf
+    diverged: str = None  # fit's message, when the loss or the weights became NaN or inf
     diverged_at: str = None  # where: "epoch 2, step 7"
 
     @property
@@ -192,7 +192,7 @@ def train_rule(dataset, name, lr, weights, hidden=DEFAULT_HIDDEN, epochs=DEFAULT
         fit(model, nn.CrossEntropyLoss(), optimizer, batches, epochs,
             val=(dataset.X_test, dataset.y_test), progress=False, history=result.history,
             callbacks=callbacks)
-    except NonFiniteLossError as error:
+    except (NonFiniteLossError, NonFiniteWeightsError) as error:
         result.diverged, result.diverged_at = str(error), f"epoch {error.epoch}, step {error.step}"
     return result
 

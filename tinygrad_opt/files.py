@@ -38,7 +38,9 @@ def atomic_write(path):
     if os.path.isdir(target):
         raise IsADirectoryError(errno.EISDIR, f"cannot write {shown!r}: it is a directory")
     if not os.path.isdir(folder):
-        raise FileNotFoundError(errno.ENOENT, f"cannot write {shown!r}: the folder {folder!r} does not exist")
+        where = (f"its target {target!r} is in a folder that" if os.path.islink(shown) else
+                 f"the folder {os.path.dirname(shown) or '.'!r}")
+        raise FileNotFoundError(errno.ENOENT, f"cannot write {shown!r}: {where} does not exist")
     _remove_stale_temporaries(folder, name)
     try:
         descriptor, temporary = tempfile.mkstemp(prefix=_prefix(name) + f"{os.getpid()}.", suffix=_SUFFIX,

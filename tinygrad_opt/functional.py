@@ -16,6 +16,9 @@ def _tensors(tensors, what):
 def cat(tensors, axis=0, *, dim=None):
     """Join tensors along an existing axis; shapes must agree everywhere else."""
     tensors = _tensors(tensors, "cat")
+    for position, tensor in enumerate(tensors):
+        if tensor.ndim == 0:  # PyTorch's words: there is no axis to join along
+            raise RuntimeError(f"zero-dimensional tensor (at position {position}) cannot be concatenated")
     axis = dim if dim is not None else axis
     return ops.Cat.apply(*tensors, axis=axis)
 

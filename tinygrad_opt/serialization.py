@@ -16,11 +16,17 @@ dict subclasses other than OrderedDict as plain dicts. Anything else — object 
 functions, keys that are not str or int — is refused at save with a TypeError naming the type
 and where it sits (`obj['state'][0]['step']`), and no file is written.
 
+Reading is bounded by the file: each array entry is read at most once, and its header's shape
+and dtype must match the bytes it really holds (no compression) before anything is allocated,
+so a small crafted file cannot claim gigabytes. Nesting is limited to MAX_DEPTH (100) levels,
+at save and at load.
+
 Writes are atomic (`tinygrad_opt.files.atomic_write`): a crash or error mid-save leaves the
 previous checkpoint intact, and a symlink's target is written. The file is written at exactly
 `path` (no `.npz` is appended).
 """
 import json
+import math
 import os
 import zipfile
 from collections import OrderedDict
@@ -34,6 +40,7 @@ FORMAT = "tinygrad_opt.checkpoint"
 VERSION = 1
 _SKELETON = "__skeleton__"
 _ARRAY_KINDS = "biufcUS"  # numeric, bool and string dtypes: none of them needs pickle
+MAX_DEPTH = 100  # dicts, lists and tuples inside each other; far beyond any real checkpoint
 
 
 def _where(path):
@@ -74,6 +81,9 @@ class _Encoder:
         if isinstance(obj, np.generic):
             return self.array(np.asarray(obj), path, "numpy_scalar")
         if isinstance(obj, (dict, list, tuple)):
+            if len(path) >= MAX_DEPTH:
+                raise ValueError(f"save: {_where(path[:3])}... is nested more than {MAX_DEPTH} levels deep; "
+                                 f"a checkpoint holds at most {MAX_DEPTH} levels of dicts, lists and tuples")
             if id(obj) in self.open_containers:
                 raise ValueError(f"save: {_where(path)} contains itself (a circular reference)")
             self.open_containers.add(id(obj))
@@ -115,19 +125,25 @@ def save(obj, path):
 
 
 class _Decoder:
-    """Rebuilds the object from a skeleton, checking every node."""
+    """Rebuilds the object from a skeleton, checking every node; each array entry is read at most once."""
 
-    def __init__(self, archive):
+    def __init__(self, archive, size):
         self.archive = archive
-        self.names = set(archive.files)
+        self.size = size  # of the whole file: no entry can hold more
+        self.used = set()
 
     def array(self, node):
         name = node.get("name")
-        if not isinstance(name, str) or name == _SKELETON or name not in self.names:
+        if not isinstance(name, str) or name == _SKELETON or name not in self.archive.files:
             raise ValueError(f"the skeleton refers to a missing array entry {name!r}")
-        return self.archive[name]  # np.load(allow_pickle=False) refuses object arrays here
+        if name in self.used:  # save never shares an entry; a file that does could multiply its size
+            raise ValueError(f"the skeleton refers to array entry {name!r} more than once")
+        self.used.add(name)
+        return read_entry(self.archive, name, self.size)
 
-    def decode(self, node):
+    def decode(self, node, depth=0):
+        if depth > MAX_DEPTH:
+            raise ValueError(f"the skeleton is nested more than {MAX_DEPTH} levels deep")
         if not isinstance(node, dict):
             raise ValueError(f"malformed skeleton node {node!r}")
         kind = node.get("type")
@@ -157,18 +173,47 @@ class _Decoder:
         if not isinstance(items, list):
             raise ValueError(f"malformed {kind!r} node")
         if kind in ("list", "tuple"):
-            values = [self.decode(item) for item in items]
+            values = [self.decode(item, depth + 1) for item in items]
             return values if kind == "list" else tuple(values)
         if kind in ("dict", "ordered_dict"):
             result = OrderedDict() if kind == "ordered_dict" else {}
             for pair in items:
                 if not (isinstance(pair, list) and len(pair) == 2):
                     raise ValueError("malformed dict item")
-                key = self.decode(pair[0])
+                key = self.decode(pair[0], depth + 1)
                 if isinstance(key, bool) or not isinstance(key, (str, int)):
                     raise ValueError(f"malformed dict key {pair[0]!r}")
-                result[key] = self.decode(pair[1])
+                result[key] = self.decode(pair[1], depth + 1)
             return result
+
+
+def read_entry(archive, name, size):
+    """The array in entry `name` of an open .npz `archive` (of `size` bytes), read only after its
+    header's shape and dtype are checked against the bytes the entry really holds — a header
+    cannot make us allocate more memory than the file's size."""
+    try:
+        info = archive.zip.getinfo(name + ".npy")
+    except KeyError:
+        raise ValueError(f"entry {name!r} is not a .npy array") from None
+    if info.compress_type != zipfile.ZIP_STORED or info.compress_size != info.file_size:
+        raise ValueError(f"entry {name!r} is compressed (checkpoints store arrays as they are)")
+    if info.header_offset + info.file_size > size:
+        raise ValueError(f"entry {name!r} claims {info.file_size} bytes, more than the whole file")
+    with archive.zip.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                       (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+        if read_header is None:
+            raise ValueError(f"entry {name!r} is a .npy of version {version}, expected 1.0 or 2.0")
+        shape, fortran_order, dtype = read_header(member)
+        if dtype.hasobject:
+            raise ValueError(f"entry {name!r} holds Python objects, which only pickle could read (never loaded: allow_pickle=False)")
+        declared = math.prod(shape) * dtype.itemsize
+        held = info.file_size - member.tell()
+        if declared != held:
+            raise ValueError(f"entry {name!r} declares a {dtype} array of shape {shape} ({declared} bytes) "
+                             f"but holds {held} bytes")
+    return archive[name]
 
 
 def load(path):
@@ -190,11 +235,14 @@ def load(path):
                 raise ValueError("it is not an .npz (zip) archive" + (
                     "; it holds pickled data (e.g. from pickle or torch.save), which is never loaded"
                     if magic.startswith(b"\x80") else ""))
+            start = file.tell()
+            size = file.seek(0, os.SEEK_END) - start
+            file.seek(start)
             loaded = np.load(file, allow_pickle=False)
             with loaded as archive:
                 if _SKELETON not in archive.files:
                     raise ValueError(f"it has no {_SKELETON!r} entry (a plain .npz, not a checkpoint)")
-                raw = archive[_SKELETON]
+                raw = read_entry(archive, _SKELETON, size)
                 if raw.dtype != np.uint8 or raw.ndim != 1:
                     raise ValueError(f"its skeleton is a {raw.dtype} array of shape {raw.shape}, expected uint8 bytes")
                 try:
@@ -205,7 +253,7 @@ def load(path):
                     raise ValueError("its skeleton does not name the tinygrad_opt checkpoint format")
                 if header.get("version") != VERSION:
                     raise ValueError(f"format version {header.get('version')!r} is not supported (expected {VERSION})")
-                return _Decoder(archive).decode(header.get("root"))
+                return _Decoder(archive, size).decode(header.get("root"))
         except (ValueError, TypeError, KeyError, IndexError, OSError, EOFError, RecursionError,
                 zipfile.BadZipFile, zipfile.LargeZipFile, UnicodeDecodeError) as error:
             raise ValueError(f"{label} is not a tinygrad_opt checkpoint: {error}") from error

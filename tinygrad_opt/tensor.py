@@ -8,11 +8,18 @@
 `.grad_fn` is the Function that produced the tensor (None for leaves). The ops themselves
 live in `tinygrad_opt.ops`, one small unit each; the methods here only dispatch to them.
 """
+from collections import namedtuple
+import reprlib
+
 import numpy as np
 
 from . import autograd
 
 _FLOAT_DEFAULT = np.float32
+
+# What `x.max(dim)` and `x.min(dim)` return, as PyTorch's torch.return_types.max / min.
+MaxResult = namedtuple("max", ("values", "indices"))
+MinResult = namedtuple("min", ("values", "indices"))
 
 
 def _normalize_dtype(dtype):
@@ -22,20 +29,55 @@ def _normalize_dtype(dtype):
         raise TypeError(f"Tensor got an unknown dtype {dtype!r}") from error
 
 
+def to_arguments(where, args, dtype=None, device=None):
+    """The dtype (or None) that PyTorch-style `.to(...)` arguments ask for: a dtype, a device,
+    both, or a Tensor (its dtype). 'cpu' is the only device; any other is refused by name."""
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif _is_device(arg):
+            device = arg
+        else:
+            dtype = arg
+    if device is not None and str(device) != "cpu":
+        raise RuntimeError(f"{where}: no device or dtype is called {str(device)!r}; 'cpu' is the only "
+                           "device (tinygrad_opt computes with numpy on the CPU)")
+    return None if dtype is None else _normalize_dtype(dtype)
+
+
+def _is_device(value):
+    """A device as PyTorch names one ('cpu', 'cuda:0', a torch.device), not a dtype."""
+    if type(value).__name__ == "device":
+        return True
+    if not isinstance(value, str):
+        return False
+    try:
+        np.dtype(value)
+    except TypeError:
+        return True
+    return False
+
+
 def _as_array(data, dtype):
-    """Convert user data to a numpy array following the dtype rules in `Tensor`'s docstring."""
+    """Convert user data to a numpy array following the dtype rules in `Tensor`'s docstring.
+
+    The data is checked before any `dtype` is applied: numpy would turn None into NaN, drop an
+    imaginary part or keep strings, where a Tensor holds only numbers or booleans.
+    """
     if isinstance(data, Tensor):
         data = data.data
+    array = data if isinstance(data, np.ndarray) else np.array(data)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"Tensor data must be numbers or booleans, got {reprlib.repr(data)} "
+                        f"(an array of dtype {array.dtype})")
     if dtype is not None:
         dtype = _normalize_dtype(dtype)
-        return np.array(data, dtype=dtype)
-    array = np.array(data)
-    kind = array.dtype.kind
-    if kind == "f":
-        return array if array.dtype == _FLOAT_DEFAULT else array.astype(_FLOAT_DEFAULT)
-    if kind in "iub":
-        return array
-    raise TypeError(f"Tensor data must be numbers or booleans, got an array of dtype {array.dtype}")
+        if dtype.kind not in "biuf":
+            raise TypeError(f"Tensor dtype must be a number or boolean type, got {dtype}")
+        return np.array(array, dtype=dtype)
+    if array.dtype.kind == "f":
+        return array.astype(_FLOAT_DEFAULT)  # a copy, also when it already is float32
+    return array.copy() if array is data else array
 
 
 def _axes(axis, dim):
@@ -194,12 +236,20 @@ class Tensor:
             raise RuntimeError(f"Boolean value of Tensor with {self.data.size} values is ambiguous")
         return bool(self.data.item())
 
-    def to(self, dtype):
-        """A copy converted to `dtype` (differentiable between float types)."""
-        dtype = _normalize_dtype(dtype)
-        if dtype == self.data.dtype:
+    def to(self, *args, dtype=None, device=None):
+        """A copy converted to `dtype` (differentiable between float types), as PyTorch's
+        `x.to(dtype)`, `x.to(device)`, `x.to(device, dtype)` or `x.to(other)` (other's dtype).
+
+        Everything lives in numpy arrays in main memory, so 'cpu' is the only device.
+        """
+        dtype = to_arguments("Tensor.to", args, dtype, device)
+        if dtype is None or dtype == self.data.dtype:
             return self
         return _ops.Cast.apply(self, dtype=dtype)
+
+    def cpu(self):
+        """The tensor itself: it is already on the CPU (for code written for PyTorch)."""
+        return self
 
     def float(self):
         return self.to(np.float32)
@@ -539,12 +589,32 @@ class Tensor:
         return _ops.Mean.apply(self, axis=_axes(axis, dim), keepdims=_keep(keepdims, keepdim))
 
     def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Largest values along `axis` (all when None). Returns the values only; see `argmax`."""
-        return _ops.Max.apply(self, axis=_axes(axis, dim), keepdims=_keep(keepdims, keepdim))
+        """As PyTorch's `max`: `x.max()` is the largest value (the gradient split evenly among
+        ties); `x.max(dim)` the named tuple `(values, indices)` along that one axis, the first
+        largest on ties, which alone gets the gradient; `x.max(other)` is `maximum`. A tuple of
+        axes gives the values only (PyTorch's `amax`)."""
+        return self._extreme(_ops.Max, np.argmax, MaxResult, axis, dim, keepdims, keepdim)
 
     def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Smallest values along `axis` (all when None). Returns the values only; see `argmin`."""
-        return _ops.Min.apply(self, axis=_axes(axis, dim), keepdims=_keep(keepdims, keepdim))
+        """As `max`, for the smallest: a value, or `(values, indices)` along one axis."""
+        return self._extreme(_ops.Min, np.argmin, MinResult, axis, dim, keepdims, keepdim)
+
+    def _extreme(self, op, arg, result, axis, dim, keepdims, keepdim):
+        axis, keep = _axes(axis, dim), _keep(keepdims, keepdim)
+        if isinstance(axis, Tensor):
+            return self.maximum(axis) if op is _ops.Max else self.minimum(axis)
+        if axis is None or isinstance(axis, tuple):
+            return op.apply(self, axis=axis, keepdims=keep)
+        if self.ndim == 0:  # one value, at index 0 (PyTorch accepts dim 0 or -1 here)
+            return result(op.apply(self, axis=axis), Tensor._wrap(np.zeros((), dtype=np.int64)))
+        axis = _ops.normalize_axes(axis, self.ndim)[0]
+        indices = arg(self.data, axis=axis, keepdims=True)
+        picked = list(np.ix_(*(np.arange(n) for n in self.shape)))
+        picked[axis] = indices
+        values = self[tuple(picked)]  # indexing sends the gradient to the picked places only
+        if not keep:
+            values, indices = values.squeeze(axis), np.squeeze(indices, axis)
+        return result(values, Tensor._wrap(np.asarray(indices, dtype=np.int64)))
 
     def var(self, axis=None, keepdims=False, *, dim=None, keepdim=None, correction=1, unbiased=None):
         """Variance Σ(x − mean)² / (N − correction); `correction=1` (unbiased) like PyTorch."""

@@ -8,11 +8,16 @@ The loop the docs teach stays the plain one:
             loss = loss_fn(model(xb), yb)
             loss.backward()
             optimizer.step()
+            broken = _first_non_finite(optimizer, names)
+            if broken is not None:
+                bar.close()
+                raise NonFiniteWeightsError(epoch, step, steps, broken, lr)
 
 `fit` runs exactly that, and around it records one row per epoch (training loss and
 accuracy, validation loss and accuracy, wall time, learning rate), draws a progress bar
 when a person is watching, steps a learning-rate scheduler, lets callbacks stop early, and
-refuses to take an optimizer step from a loss that is NaN or infinite.
+refuses to take an optimizer step from a loss that is NaN or infinite (and stops, naming the
+parameter, when a step makes the weights so).
 """
 import math
 import sys
@@ -37,13 +42,35 @@ class NonFiniteLossError(FloatingPointError):
 
     def __init__(self, epoch, step, steps_per_epoch, loss, lr=None):
         self.epoch, self.step, self.loss, self.lr = epoch, step, loss, lr
-        lr_hint = f"lr={lr:g}" if lr is not None else "the current one"
-        of_steps = f" of {steps_per_epoch}" if steps_per_epoch else ""
         super().__init__(
-            f"training loss is {loss} at epoch {epoch}, step {step}{of_steps}; "
+            f"training loss is {loss} at {_step_name(epoch, step, steps_per_epoch)}; "
             f"the optimizer step was not taken, so the weights are still finite. "
-            f"The learning rate is probably too large: try a smaller one than {lr_hint}"
+            f"The learning rate is probably too large: try a smaller one than {_lr_name(lr)}"
         )
+
+
+class NonFiniteWeightsError(FloatingPointError):
+    """An optimizer step turned a parameter's values into inf or NaN; the model is no longer usable.
+
+    Attributes: `epoch` and `step` (both counted from 1) and `parameter`, the parameter's name in
+    the model (as in `model.named_parameters()`) or its place in the optimizer's groups.
+    """
+
+    def __init__(self, epoch, step, steps_per_epoch, parameter, lr=None):
+        self.epoch, self.step, self.parameter, self.lr = epoch, step, parameter, lr
+        super().__init__(
+            f"the optimizer step at {_step_name(epoch, step, steps_per_epoch)} made {parameter} inf or NaN, so "
+            f"the weights are no longer usable. The learning rate is probably too large: start again (from "
+            f"the initial weights or a checkpoint) with a smaller one than {_lr_name(lr)}"
+        )
+
+
+def _step_name(epoch, step, steps_per_epoch):
+    return f"epoch {epoch}, step {step}" + (f" of {steps_per_epoch}" if steps_per_epoch else "")
+
+
+def _lr_name(lr):
+    return f"lr={lr:g}" if lr is not None else "the current one"
 
 
 class History:
@@ -182,6 +209,18 @@ def _correct(output, target):
     return int((output.data.argmax(axis=1) == target.data).sum())
 
 
+def _first_non_finite(optimizer, names):
+    """The name of the first parameter holding an inf or NaN, or None when all are finite."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        for group_index, group in enumerate(optimizer.param_groups):
+            for index, param in enumerate(group["params"]):
+                # The sum is one fast pass; it is finite whenever every value is, except that it
+                # can overflow, which the full check then rules out.
+                if not np.isfinite(param.data.sum()) and not np.isfinite(param.data).all():
+                    return names.get(id(param), f"param_groups[{group_index}]['params'][{index}]")
+    return None
+
+
 def _current_lr(optimizer):
     groups = getattr(optimizer, "param_groups", None)
     if groups and "lr" in groups[0]:
@@ -228,6 +267,8 @@ def accuracy(model, X, y, batch_size=EVAL_BATCH_SIZE):
                 n_samples += len(xb)
     finally:
         model.train(was_training)
+    if n_samples == 0:
+        raise ValueError("accuracy got no samples")
     return correct / n_samples
 
 
@@ -258,6 +299,8 @@ def fit(model, loss_fn, optimizer, train, epochs, *, val=None, scheduler=None, c
         NonFiniteLossError: a batch's loss is NaN or infinite. It is raised before that
             batch's backward pass and optimizer step, so the weights stay as the last good
             step left them.
+        NonFiniteWeightsError: an optimizer step made a parameter inf or NaN (checked after
+            every step); it names the step and the parameter.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
@@ -266,6 +309,7 @@ def fit(model, loss_fn, optimizer, train, epochs, *, val=None, scheduler=None, c
     callbacks = list(callbacks or [])
     history = History() if history is None else history
     first_epoch = len(history) + 1
+    names = {id(param): f"parameter {name!r}" for name, param in getattr(model, "named_parameters", list)()}
 
     for epoch in range(first_epoch, first_epoch + epochs):
         started = time.perf_counter()
@@ -285,6 +329,10 @@ def fit(model, loss_fn, optimizer, train, epochs, *, val=None, scheduler=None, c
                 raise NonFiniteLossError(epoch, step, steps, loss_value, lr)
             loss.backward()
             optimizer.step()
+            broken = _first_non_finite(optimizer, names)
+            if broken is not None:
+                bar.close()
+                raise NonFiniteWeightsError(epoch, step, steps, broken, lr)
 
             total_loss += loss_value * len(xb)
             n_samples += len(xb)

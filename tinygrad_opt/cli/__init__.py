@@ -69,8 +69,11 @@ def main(argv=None):
     except CommandError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 1
-    except FloatingPointError as error:  # train.NonFiniteLossError: the message says what to do
+    except FloatingPointError as error:  # fit's NonFiniteLossError / NonFiniteWeightsError: it says what to do
         print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 1
+    except MemoryError:  # sizes are checked against the machine's memory first; this is what slips past
+        print(f"{PROG}: error: out of memory (try smaller sizes)", file=sys.stderr)
         return 1
     except OSError as error:  # writing results failed (disk full, permissions changed meanwhile)
         print(f"{PROG}: error: {error}", file=sys.stderr)

@@ -124,14 +124,41 @@ def dataset_name(text):
 
 def hidden_sizes(text):
     """`64,32` → (64, 32); an empty string means no hidden layer (softmax regression)."""
-    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not text.strip():
+        return ()
     try:
-        sizes = tuple(int(part) for part in parts)
-    except ValueError:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:  # a word, or an empty part as in `64,,32` or `,,,`
         sizes = None
     if sizes is None or any(size <= 0 for size in sizes):
-        raise UsageError(f"--hidden must be positive layer sizes separated by commas, like 64,32; got {text!r}")
+        raise UsageError(f'--hidden must be positive layer sizes separated by commas, like 64,32 (or "" for '
+                         f"none); got {text!r}")
     return sizes
+
+
+# ------------------------------------------------------------------ sizes
+# A size the machine cannot hold is refused before anything is allocated.
+
+def check_memory(nbytes, what):
+    """Raise UsageError when `nbytes` is more than this machine's physical memory."""
+    total = physical_memory()
+    if total is not None and nbytes > total:
+        raise UsageError(f"{what} needs {_in_units(nbytes)}, more than this machine's memory ({_in_units(total)})")
+
+
+def physical_memory():
+    """Bytes of physical memory, or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _in_units(nbytes):
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if nbytes < 1024 or unit == "TiB":
+            return f"{nbytes:.3g} {unit}" if unit != "bytes" else f"{nbytes} bytes"
+        nbytes /= 1024
 
 
 # ------------------------------------------------------------------ output paths
@@ -210,6 +237,14 @@ def load_data(args):
         return load_dataset(args.dataset, seed=args.seed, data_root=args.data_root, download=args.download)
     except (OSError, ValueError, ChecksumError) as error:
         raise CommandError(f"cannot load the {args.dataset} data: {error}") from None
+
+
+def check_model_size(data, hidden):
+    """Refuse an MLP whose weights alone would not fit in memory, before building it."""
+    widths = (data.n_features, *hidden, data.n_classes)
+    n_parameters = sum((n_in + 1) * n_out for n_in, n_out in zip(widths, widths[1:]))
+    check_memory(4 * n_parameters, f"--hidden {','.join(map(str, hidden))}: the MLP "
+                                   f"{' -> '.join(map(str, widths))} ({n_parameters:.3g} float32 weights)")
 
 
 def say(args, *lines):

@@ -20,8 +20,8 @@ from ..lab.rules import RULE_NAMES
 from ..optim import registry
 from ..lab.surfaces import SURFACES, make_surface
 from ..lab.trajectories import trajectories
-from .arguments import (CommandError, UsageError, check_writable_file, learning_rate_map, optimizer_list,
-                        positive_int, rates_for)
+from .arguments import (CommandError, UsageError, check_memory, check_writable_file, learning_rate_map,
+                        optimizer_list, positive_int, rates_for)
 
 DEFAULT_SURFACE = "beale"
 DEFAULT_STEPS = 300
@@ -86,6 +86,8 @@ def run(args):
     lr = rates_for(args.lr, args.optimizers)
     out = _check_image(args.out if args.out is not None else f"{args.surface}.png", "--out", IMAGE_SUFFIXES)
     gif = _check_image(args.gif, "--gif", (".gif",)) if args.gif is not None else None
+    # Each rule keeps its path (x, y) and its loss per step, in float64.
+    check_memory(len(args.optimizers) * (args.steps + 1) * 3 * 8, f"--steps {args.steps}")
     surface = make_surface(args.surface)
     start = args.start if args.start is not None else surface.start
     try:

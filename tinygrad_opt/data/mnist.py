@@ -5,6 +5,7 @@ checksums pinned in `SHA256` before they are moved into place.
 """
 import gzip
 import hashlib
+import math
 from pathlib import Path
 import urllib.request
 import zlib
@@ -46,6 +47,8 @@ IDX_DTYPES = {
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _DOWNLOAD_CHUNK_BYTES = 1 << 16
+_READ_CHUNK_BYTES = 1 << 20
+_EXCESS_SHOWN = 1 << 16  # bytes past the declared size read to say how much more there is
 _DOWNLOAD_TIMEOUT_SECONDS = 60
 
 
@@ -61,48 +64,72 @@ def read_idx(path):
     The format: two zero bytes, a type code (0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32,
     0x0D float32, 0x0E float64), the number of dimensions, each dimension as a big-endian
     uint32, then the values in big-endian C order. Compression is detected from the file's
-    content, not its name.
+    content, not its name. Reading is bounded by the header: no more than the declared size
+    (and a little more, to report the excess) is ever decompressed.
 
     Returns:
         An array of the file's shape in the matching native-byte-order dtype.
 
     Raises:
-        ValueError: a bad magic number, a truncated file or header, or a data size that does
-            not match the header's dimensions.
+        ValueError: a bad magic number, a truncated file or header, dimensions too large for
+            any array, or a data size that does not match the header's dimensions.
     """
     path = Path(path)
-    raw = path.read_bytes()
-    if raw[:2] == _GZIP_MAGIC:
+    with open(path, "rb") as file:
+        compressed = file.read(2) == _GZIP_MAGIC
+        file.seek(0)
         try:
-            raw = gzip.decompress(raw)
-        except (EOFError, OSError, zlib.error) as error:
+            with gzip.GzipFile(fileobj=file) if compressed else file as stream:
+                return _read_idx_stream(stream, path)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as error:
             raise ValueError(f"{path}: truncated or corrupt gzip data ({error})") from error
 
-    if len(raw) < 4:
+
+def _read_idx_stream(stream, path):
+    magic = _read_at_most(stream, 4)
+    if len(magic) < 4:
         raise ValueError(
-            f"{path}: truncated IDX file, {len(raw)} bytes is shorter than the 4-byte magic number"
+            f"{path}: truncated IDX file, {len(magic)} bytes is shorter than the 4-byte magic number"
         )
-    zero_a, zero_b, type_code, n_dims = raw[:4]
+    zero_a, zero_b, type_code, n_dims = magic
     if zero_a != 0 or zero_b != 0 or type_code not in IDX_DTYPES:
         raise ValueError(
-            f"{path}: bad IDX magic number 0x{raw[:4].hex()} (expected 0x0000TTDD with type code "
+            f"{path}: bad IDX magic number 0x{magic.hex()} (expected 0x0000TTDD with type code "
             f"TT in {', '.join(f'0x{code:02X}' for code in IDX_DTYPES)})"
         )
-    header_end = 4 + 4 * n_dims
-    if len(raw) < header_end:
+    dims = _read_at_most(stream, 4 * n_dims)
+    if len(dims) < 4 * n_dims:
         raise ValueError(
-            f"{path}: truncated IDX header, {n_dims} dimensions need {header_end} bytes, found {len(raw)}"
+            f"{path}: truncated IDX header, {n_dims} dimensions need {4 + 4 * n_dims} bytes, "
+            f"found {4 + len(dims)}"
         )
-    shape = tuple(int(size) for size in np.frombuffer(raw, dtype=">u4", count=n_dims, offset=4))
-
+    shape = tuple(int(size) for size in np.frombuffer(dims, dtype=">u4"))
     dtype = IDX_DTYPES[type_code]
-    expected_bytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    found_bytes = len(raw) - header_end
-    if found_bytes != expected_bytes:
-        problem = "truncated IDX data" if found_bytes < expected_bytes else "IDX size mismatch"
-        raise ValueError(f"{path}: {problem}, shape {shape} needs {expected_bytes} bytes, found {found_bytes}")
-    values = np.frombuffer(raw, dtype=dtype, offset=header_end).reshape(shape)
+    expected_bytes = math.prod(shape) * dtype.itemsize  # a Python int: it cannot overflow
+    if expected_bytes > np.iinfo(np.int64).max:
+        raise ValueError(f"{path}: IDX header dimensions {shape} describe {expected_bytes} bytes, "
+                         f"more than any array can hold")
+
+    data = _read_at_most(stream, expected_bytes + _EXCESS_SHOWN)
+    if len(data) != expected_bytes:
+        problem = "truncated IDX data" if len(data) < expected_bytes else "IDX size mismatch"
+        found = f"at least {len(data)}" if len(data) == expected_bytes + _EXCESS_SHOWN else len(data)
+        raise ValueError(f"{path}: {problem}, shape {shape} needs {expected_bytes} bytes, found {found}")
+    values = np.frombuffer(data, dtype=dtype).reshape(shape)
     return values.astype(dtype.newbyteorder("="))
+
+
+def _read_at_most(stream, limit):
+    """Up to `limit` bytes of `stream`, read in chunks, so memory follows what the file holds,
+    not what its header claims."""
+    chunks, total = [], 0
+    while total < limit:
+        chunk = stream.read(min(_READ_CHUNK_BYTES, limit - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
 
 
 def download_file(url, destination, expected_sha256=None, opener=None):
@@ -184,6 +211,8 @@ def load_mnist(root, train=True, download=False, kind="mnist"):
         raise ValueError(
             f"{labels_path}: expected uint8 labels of shape (n,), got {labels.dtype} {labels.shape}"
         )
+    if labels.size and labels.max() > 9:
+        raise ValueError(f"{labels_path}: a label is {labels.max()}, expected class labels 0..9")
     if len(images) != len(labels):
         raise ValueError(f"{root}: {len(images)} images but {len(labels)} labels")
     X = images.reshape(len(images), -1).astype(np.float32) / np.float32(255.0)

@@ -18,6 +18,7 @@ import numpy as np
 from .. import ops
 from ..random import default_generator
 from ..tensor import Tensor
+from .linear import check_same_dtype
 
 
 # ---------------------------------------------------------------------- activations
@@ -47,19 +48,29 @@ def gelu(input, approximate="none"):
     return ops.GELU.apply(input, approximate=approximate)
 
 
-def softmax(input, dim=None):
-    """e^xᵢ / Σⱼ e^xⱼ along `dim`. dim=None means the last dimension (PyTorch's deprecated
-    implicit choice differs for 3-D inputs: pass `dim` explicitly)."""
-    return ops.Softmax.apply(input, axis=-1 if dim is None else dim)
+def softmax(input, dim=None, *, axis=None):
+    """e^xᵢ / Σⱼ e^xⱼ along `dim` (or numpy's `axis`, as everywhere in the API). None means the
+    last dimension (PyTorch's deprecated implicit choice differs for 3-D inputs: pass `dim`)."""
+    return ops.Softmax.apply(input, axis=_one_axis(dim, axis))
 
 
-def log_softmax(input, dim=None):
-    """xᵢ − log Σⱼ e^xⱼ along `dim` (stable). dim=None means the last dimension."""
-    return ops.LogSoftmax.apply(input, axis=-1 if dim is None else dim)
+def log_softmax(input, dim=None, *, axis=None):
+    """xᵢ − log Σⱼ e^xⱼ along `dim` (or `axis`), stable. None means the last dimension."""
+    return ops.LogSoftmax.apply(input, axis=_one_axis(dim, axis))
+
+
+def _one_axis(dim, axis):
+    """`dim` or `axis` (not both), the last dimension when neither is given."""
+    if dim is not None and axis is not None:
+        raise TypeError("give either axis or dim, not both")
+    given = dim if dim is not None else axis
+    return -1 if given is None else given
 
 
 def linear(input, weight, bias=None):
-    """x·Wᵀ + b with x (..., in), W (out, in), b (out,) → (..., out); one fused op."""
+    """x·Wᵀ + b with x (..., in), W (out, in), b (out,) → (..., out); one fused op.
+    x and W must have the same dtype, as in PyTorch."""
+    check_same_dtype(input, weight, "linear")
     if bias is None:
         return ops.Linear.apply(input, weight)
     return ops.Linear.apply(input, weight, bias)

@@ -10,6 +10,14 @@ from .module import Module
 from .parameter import Parameter
 
 
+def check_same_dtype(input, weight, layer):
+    """PyTorch's rule: a layer's input has its weight's dtype (no silent float32 → float64)."""
+    if input.data.dtype != weight.data.dtype:
+        raise RuntimeError(f"{layer} got input of dtype {input.data.dtype}, but its weight is "
+                           f"{weight.data.dtype}: convert the input (x.to({str(weight.data.dtype)!r})) or the "
+                           f"model (model.to({str(input.data.dtype)!r})); dtypes are never mixed silently")
+
+
 class Identity(Module):
     """y = x (a placeholder layer; any arguments are accepted and ignored, as in PyTorch)."""
 
@@ -61,6 +69,8 @@ class Linear(Module):
         if input.data.ndim == 0 or input.data.shape[-1] != self.in_features:
             raise ValueError(f"Linear(in_features={self.in_features}, out_features={self.out_features}) got "
                              f"input of shape {input.data.shape}: expected last dimension {self.in_features}")
+        check_same_dtype(input, self.weight, f"Linear(in_features={self.in_features}, "
+                                             f"out_features={self.out_features})")
         bias = self.bias
         if bias is None:
             return ops.Linear.apply(input, self.weight)

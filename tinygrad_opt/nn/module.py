@@ -18,7 +18,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .. import autograd
-from ..tensor import Tensor
+from ..tensor import Tensor, to_arguments
 from .parameter import Parameter
 
 
@@ -90,7 +90,6 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._forget(name)
             self.register_parameter(name, value)
             return
         if params is not None and name in params:
@@ -103,7 +102,7 @@ class Module:
         if isinstance(value, Module):
             if modules is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep=modules)
             modules[name] = value
             return
         if modules is not None and name in modules:
@@ -121,11 +120,13 @@ class Module:
             return
         object.__setattr__(self, name, value)
 
-    def _forget(self, name):
-        """Remove `name` from every registry and the instance dict (before re-registering it)."""
+    def _forget(self, name, keep):
+        """Remove `name` from the instance dict and every registry but `keep`, the one it is about
+        to be (re-)registered in: replacing an entry keeps its place, as in PyTorch."""
         self.__dict__.pop(name, None)
         for registry in (self._parameters, self._buffers, self._modules):
-            registry.pop(name, None)
+            if registry is not keep:
+                registry.pop(name, None)
         self._non_persistent_buffers_set.discard(name)
 
     def __getattr__(self, name):
@@ -152,7 +153,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
                             "(Parameter or None required)")
-        self._forget(name)
+        self._forget(name, keep=self._parameters)
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
@@ -164,7 +165,7 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
                             "(Tensor or None required)")
-        self._forget(name)
+        self._forget(name, keep=self._buffers)
         self._buffers[name] = tensor
         if not persistent:
             self._non_persistent_buffers_set.add(name)
@@ -176,7 +177,7 @@ class Module:
         if "_modules" not in self.__dict__:
             raise AttributeError("cannot assign module before Module.__init__() call")
         _check_name(self, name, "module", self._modules)
-        self._forget(name)
+        self._forget(name, keep=self._modules)
         self._modules[name] = module
 
     register_module = add_module
@@ -300,10 +301,13 @@ class Module:
         fn(self)
         return self
 
-    def to(self, dtype):
+    def to(self, *args, dtype=None, device=None):
         """Convert every floating parameter and buffer (and gradient) to `dtype` in place of
-        the old arrays (the Parameter objects stay the same). Returns self."""
-        dtype = np.dtype(dtype)
+        the old arrays (the Parameter objects stay the same). Returns self. Takes PyTorch's
+        forms: `to(dtype)`, `to('cpu')`, `to('cpu', dtype)`, `to(tensor)`; 'cpu' is the only device."""
+        dtype = to_arguments("Module.to", args, dtype, device)
+        if dtype is None:
+            return self
         if dtype.kind != "f":
             raise TypeError(f"Module.to only accepts floating point dtypes, got {dtype}")
         for tensor in list(self.parameters()) + list(self.buffers()):
@@ -357,8 +361,8 @@ class Module:
         """Copy the arrays of `state_dict` into this module's parameters and buffers, in place
         (so optimizers holding the parameters keep working).
 
-        Everything is checked before anything is copied: a wrong shape or an unusable value is
-        always an error, and with `strict=True` so is any missing or unexpected key. The error
+        Everything is checked before anything is copied: a wrong shape, an unusable value or a
+        read-only target array is always an error, and with `strict=True` so is any missing or unexpected key. The error
         (RuntimeError) lists every offending key, and the module is then left exactly as it
         was. Returns `(missing_keys, unexpected_keys)` as a named tuple.
         """
@@ -385,6 +389,11 @@ class Module:
             if source.shape != tensor.data.shape:
                 errors.append(f"size mismatch for {key}: copying a param with shape {source.shape} "
                               f"from checkpoint, the shape in current model is {tensor.data.shape}.")
+                continue
+            if not tensor.data.flags.writeable:
+                errors.append(f'While copying the parameter named "{key}", its array is read-only (e.g. '
+                              f'memory-mapped with mode "r"): give it a writable copy first '
+                              f"(tensor.data = tensor.data.copy()).")
                 continue
             copies.append((tensor, source))
         if strict:

@@ -1,4 +1,6 @@
 """Matrix products: `MatMul` (numpy's rules for 1-D, 2-D and batched) and the fused `Linear`."""
+import math
+
 import numpy as np
 
 from .function import Function, unbroadcast
@@ -20,6 +22,9 @@ class MatMul(Function):
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError("matmul: both operands must have at least one dimension, got a 0-d tensor")
+        if a.dtype != b.dtype:  # PyTorch's rule: no silent float32 → float64 promotion
+            raise RuntimeError(f"matmul: the operands must have the same dtype, got {a.dtype} and {b.dtype}; "
+                               "convert one with .to(...)")
         if a.shape[-1] != b.shape[0 if b.ndim == 1 else -2]:
             raise ValueError(f"matmul: shapes {a.shape} and {b.shape} don't fit: "
                              f"{a.shape[-1]} (last of the first) != {b.shape[0 if b.ndim == 1 else -2]}")
@@ -82,9 +87,10 @@ class Linear(Function):
 
     def backward(self, grad):
         x, weight = self.saved_tensors
-        grad2 = grad.reshape(-1, grad.shape[-1])
+        rows = math.prod(x.shape[:-1])  # not reshape(-1, ...): a size may be 0
+        grad2 = grad.reshape(rows, grad.shape[-1])
         grad_x = grad @ weight if self.inputs[0].requires_grad else None
-        grad_w = grad2.T @ x.reshape(-1, x.shape[-1]) if self.inputs[1].requires_grad else None
+        grad_w = grad2.T @ x.reshape(rows, x.shape[-1]) if self.inputs[1].requires_grad else None
         if len(self.inputs) == 2:
             return grad_x, grad_w
         grad_b = grad2.sum(axis=0) if self.inputs[2].requires_grad else None

@@ -9,18 +9,22 @@ from .function import Function
 
 
 def normalize_axes(axis, ndim):
-    """`axis` (None, int or tuple; negatives allowed) as a sorted tuple of non-negative axes."""
+    """`axis` (None, int or tuple; negatives allowed) as a sorted tuple of non-negative axes.
+
+    A zero-dimensional tensor accepts axis 0 or −1, as in PyTorch, and has nothing to reduce
+    over: its axes are ().
+    """
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     normalized = []
     for a in axes:
-        if not -ndim <= a < max(ndim, 1):
+        if not -max(ndim, 1) <= a < max(ndim, 1):
             raise IndexError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
         normalized.append(int(a) % max(ndim, 1))
     if len(set(normalized)) != len(normalized):
         raise ValueError(f"axis {axis} repeats a dimension")
-    return tuple(sorted(normalized))
+    return tuple(sorted(normalized)) if ndim else ()
 
 
 def _expand_reduced(grad, axes, keepdims, in_shape):

@@ -10,8 +10,9 @@ from .reduce import _expand_reduced, normalize_axes
 
 
 def _shift(x, axes):
-    """(m, x − m) with m = max x along `axes` (0 for an all −inf row, which then stays −inf)."""
-    shift = np.max(x, axis=axes, keepdims=True)
+    """(m, x − m) with m = max x along `axes` (0 for an all −inf or empty row: an empty sum
+    is 0, so logsumexp over nothing is −inf and softmax over nothing is empty, as in PyTorch)."""
+    shift = np.max(x, axis=axes, keepdims=True, initial=-np.inf)
     shift = np.where(np.isfinite(shift), shift, 0)
     return shift, x - shift
 
