@@ -373,6 +373,19 @@ def test_load_state_dict_checks_groups_before_changing_anything():
         optimizer.load_state_dict({"state": {}})
 
 
+@pytest.mark.parametrize("rule", [optim.Adam, optim.AdamW, optim.AdaMax, optim.Nadam, optim.RAdam])
+def test_load_state_dict_refuses_betas_that_are_not_a_pair(rule):
+    a = param()
+    optimizer = rule([a])
+    fake_step(optimizer, [a])
+    saved = optimizer.state_dict()
+    saved["param_groups"][0]["betas"] = (0.9,)
+    before = optimizer.state_dict()
+    with pytest.raises(ValueError, match=r"betas must be a pair \(β1, β2\), got \(0.9,\)"):
+        optimizer.load_state_dict(saved)
+    assert optimizer.param_groups[0]["betas"] == before["param_groups"][0]["betas"]
+
+
 def test_load_state_dict_copies_and_casts_to_the_parameters_dtype():
     p64 = param()
     source = optim.Adam([p64])

@@ -108,7 +108,8 @@ def _pair(betas):
 
 
 def _check_betas(betas):
-    """PyTorch's ValueError for a β outside [0, 1)."""
-    for index, beta in enumerate(betas):
+    """PyTorch's ValueError for a β outside [0, 1); also run on a loaded state_dict's groups, so
+    betas that are not a pair are refused there too, before anything changes."""
+    for index, beta in enumerate(_pair(betas)):
         if not 0.0 <= beta < 1.0:
             raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
