@@ -11,6 +11,7 @@ Every rule is drawn in its own colour, line style and marker (`styles.RULE_STYLE
 in every picture; legends sit outside the axes, so they never cover a path.
 """
 import math
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -140,8 +141,11 @@ def _legend_below(figure, ax, columns=None):
     handles, labels = ax.get_legend_handles_labels()
     landmarks = ("start", "minimum", "saddle point", "optimum")
     order = sorted(range(len(labels)), key=lambda i: labels[i].startswith(landmarks))
+    fits = int(11 * figure.get_figwidth())  # characters of a legend line across the figure
     if columns is None:
-        columns = 2 if max(map(len, labels)) * 2 <= 11 * figure.get_figwidth() else 1
+        columns = 2 if max(map(len, labels)) * 2 <= fits else 1
+    # A label longer than the figure is wide (Nadam's five hyperparameters) wraps, never clips.
+    labels = [textwrap.fill(label, fits // columns, subsequent_indent="  ") for label in labels]
     return figure.legend([handles[i] for i in order], [labels[i] for i in order],
                          loc="outside lower center", ncol=columns, frameon=False)
 
