@@ -48,7 +48,11 @@ def run_trial(trial, target=None):
         `diverged=True`, `diverged_at` saying where and with which loss, no final loss or
         accuracy, and its best values from before.
     """
-    from threadpoolctl import threadpool_limits
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        raise ImportError("a sweep pins each trial's BLAS to one thread with threadpoolctl: "
+                          "pip install 'tinygrad_opt[sweep]'") from None
 
     started = time.perf_counter()
     # A diverging run overflows on its way to a non-finite loss; `diverged` reports it.
