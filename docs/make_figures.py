@@ -340,6 +340,7 @@ def make_compare():
     from PIL import Image
 
     from tinygrad_opt import cli
+    from tinygrad_opt.lab.plot import quantize_together
 
     with tempfile.TemporaryDirectory() as out:
         printed = io.StringIO()
@@ -349,7 +350,7 @@ def make_compare():
             raise SystemExit(f"tinygrad-opt compare failed with exit status {status}")
         document = json.loads((Path(out) / "histories.json").read_text(encoding="utf-8"))
         with Image.open(Path(out) / "comparison.png") as image:
-            plot = image.convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT)
+            plot, = quantize_together([image], colors=64)   # every rule's colour kept exactly
     print(printed.getvalue(), end="")
 
     for result in document["results"].values():   # wall-clock times change on every run

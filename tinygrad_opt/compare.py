@@ -224,25 +224,35 @@ def write_histories(results, path, config=None):
 def plot_comparison(results, path, title=None):
     """Draw training loss and test accuracy per epoch for every rule, side by side, to `path`.
 
+    Each rule in its own colour, line style and marker of `lab.styles` (the same as in every
+    other picture of the package), the legend under the axes, where it covers no curve.
+    Returns the matplotlib `Figure`.
+
     Raises:
         ImportError: matplotlib is not installed (`pip install "tinygrad_opt[plot]"`).
     """
     from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state
     from matplotlib.ticker import MaxNLocator
 
-    figure = Figure(figsize=(11, 4.2), layout="constrained")
+    from .lab.plot import legend_below
+    from .lab.styles import styles_for
+
+    figure = Figure(figsize=(11, 4.6), layout="constrained")
     loss_axes, accuracy_axes = figure.subplots(1, 2)
-    for result in results:
+    for result, style in zip(results, styles_for(result.optimizer for result in results)):
         label = f"{result.optimizer} (lr {result.lr:g})" + (", diverged" if result.diverged else "")
-        loss_axes.plot(result.history.epochs, result.history.loss, marker=".", label=label)
-        accuracy_axes.plot(result.history.epochs, result.history.val_accuracy, marker=".", label=label)
+        line = dict(color=style.color, linestyle=style.linestyle, marker=style.marker, markersize=4,
+                    markeredgecolor="white", markeredgewidth=0.5, linewidth=1.6, label=label)
+        loss_axes.plot(result.history.epochs, result.history.loss, **line)
+        accuracy_axes.plot(result.history.epochs, result.history.val_accuracy, **line)
     loss_axes.set(xlabel="epoch", ylabel="training loss (cross-entropy)", yscale="log", title="Training loss")
     accuracy_axes.set(xlabel="epoch", ylabel="test accuracy", title="Test accuracy")
     for axes in (loss_axes, accuracy_axes):
         axes.grid(alpha=0.3)
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    accuracy_axes.legend(loc="lower right")
+    legend_below(figure, loss_axes, columns=min(len(results), 5))
     if title:
         figure.suptitle(title)
     with atomic_write(path) as file:
         figure.savefig(file, format=Path(path).suffix[1:] or None, dpi=110)
+    return figure
