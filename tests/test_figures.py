@@ -121,9 +121,9 @@ def test_the_legend_shows_each_rule_in_its_exact_colour_after_quantizing(tmp_pat
             assert tuple(rgb(RULE_STYLES[name].color)) in found[name], f"{name}'s legend line lost its colour"
 
 
-@pytest.mark.parametrize("surface", ["beale", "saddle", "rosenbrock"])
-def test_the_committed_all_figures_keep_every_rules_colour(surface):
-    path = FIGURES / f"{surface}_all.png"
+@pytest.mark.parametrize("name", ["beale_all.png", "saddle_all.png", "rosenbrock_all.png", "comparison.png"])
+def test_the_committed_figures_of_the_five_rules_keep_every_rules_colour(name):
+    path = FIGURES / name
     pixels = np.asarray(Image.open(path).convert("RGB")).reshape(-1, 3)
     for name in NOTES_RULES:
         count = int(np.all(pixels == rgb(RULE_STYLES[name].color), axis=1).sum())
@@ -188,3 +188,25 @@ def test_the_step_size_histogram_drops_no_element():
         figure = plot_step_sizes({"AdaGrad": Report(sizes)})
         bars = [patch for patch in figure.axes[0].patches if isinstance(patch, Rectangle)]
         assert sum(bar.get_height() for bar in bars) == 100, f"an element was dropped (largest {largest:g})"
+
+
+def test_compare_draws_each_rule_in_its_own_style_with_the_legend_under_the_axes(tmp_path):
+    from tinygrad_opt.compare import Result, plot_comparison
+    from tinygrad_opt.train import History
+
+    results = []
+    for i, name in enumerate(["sgd", "adam", "mine"]):
+        history = History()
+        for epoch in range(1, 4):
+            history.append(loss=1.0 / (epoch + i), accuracy=None, val_loss=None, val_accuracy=0.5 + 0.1 * epoch,
+                           time=0.0, lr=0.1)
+        results.append(Result(name, 0.1, history))
+    figure = plot_comparison(results, tmp_path / "comparison.png")
+    assert (tmp_path / "comparison.png").exists()
+    expected = [RULE_STYLES["sgd"], RULE_STYLES["adam"], EXTRA_STYLES[0]]
+    for axes in figure.axes:
+        drawn = [(line.get_color(), line.get_marker()) for line in axes.get_lines()]
+        assert drawn == [(style.color, style.marker) for style in expected]
+        assert axes.get_legend() is None, "a legend inside the axes covers the curves"
+    assert [text.get_text() for text in figure.legends[0].get_texts()] == ["sgd (lr 0.1)", "adam (lr 0.1)",
+                                                                           "mine (lr 0.1)"]

@@ -135,7 +135,7 @@ def _colors(count):
     return [palette[i % len(palette)] for i in range(count)]
 
 
-def _legend_below(figure, ax, columns=None):
+def legend_below(figure, ax, columns=None):
     """The figure's legend under its axes, where it covers nothing; the runs first, then the
     start, minima and saddle points. Two columns unless the labels are too long for them."""
     handles, labels = ax.get_legend_handles_labels()
@@ -191,7 +191,7 @@ def plot_trajectories(result, surface, path=None, *, title=None, levels=30, reso
     _draw_start(ax, _start(result))
     steps = max(run.steps for run in runs)
     ax.set_title(title if title is not None else f"{surface.name}: {steps} steps")
-    _legend_below(figure, ax)
+    legend_below(figure, ax)
     return _save(figure, path, dpi)
 
 
@@ -246,7 +246,7 @@ def animate_trajectories(result, surface, path, *, fps=12, max_frames=60, title=
         lines.append(_draw_path(ax, [], [], style, _legend_label(run), index, len(runs)))
         heads.append(ax.plot([], [], marker="o", markersize=7, color=style.color, markeredgecolor="black",
                              linestyle="none", zorder=6)[0])
-    _legend_below(figure, ax)
+    legend_below(figure, ax)
     name = title if title is not None else surface.name
     frames = _frame_steps(steps, max_frames)
 
@@ -327,7 +327,7 @@ def plot_losses(result, path=None, *, title="loss per step", figsize=(6, 4), dpi
     ax.set_xlabel("step t")
     ax.set_ylabel("f(θ_t)")
     ax.set_title(title)
-    _legend_below(figure, ax)
+    legend_below(figure, ax)
     return _save(figure, path, dpi)
 
 
@@ -359,7 +359,7 @@ def plot_rare_weight(demo, path=None, *, figsize=(9, 4), dpi=120):
     dense_ax.set_title("dense weights: RMS error")
     dense_ax.set_xlabel("step t")
     dense_ax.set_ylabel("RMS error")
-    _legend_below(figure, rare_ax, columns=min(3, len(runs) + 1))
+    legend_below(figure, rare_ax, columns=min(3, len(runs) + 1))
     return _save(figure, path, dpi)
 
 

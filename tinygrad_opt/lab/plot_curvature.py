@@ -5,8 +5,9 @@ test could not check there."""
 import numpy as np
 
 from .curvature import bowl_curvature, newton_factory, sharpness_during_training
-from .plot import _colors, _new_figure, _save, plot_trajectories
+from .plot import _colors, _new_figure, _save, legend_below, plot_trajectories
 from .rules import RULE_NAMES
+from .styles import rule_style
 from .surfaces import QuadraticBowl, make_surface
 from .trajectories import trajectories
 
@@ -32,7 +33,7 @@ def plot_bowl_curvature(path=None, kappa=10.0, steps=60, dpi=120):
         f"Momentum η = {curvature.momentum_lr:.3g}, γ = {curvature.momentum:.3g}":
             lambda p: optim.Momentum(p, lr=curvature.momentum_lr, momentum=curvature.momentum),
     }, steps=steps)
-    colors = _colors(len(runs))
+    colors = [*_colors(len(runs) - 1), rule_style("momentum").color]  # the last run is the rule Momentum
     fig = _new_figure((12, 4.8))
     left, right = fig.subplots(1, 2)
     (x0, x1), (y0, y1) = surface.bounds
@@ -67,14 +68,15 @@ def plot_newton(surface, path=None, steps=300, start=None, dpi=120):
     from `start` (the surface's own by default). Returns the figure and the trajectories."""
     surface = make_surface(surface) if isinstance(surface, str) else surface
     result = trajectories(surface, [*RULE_NAMES, newton_factory(surface)], steps=steps, start=start)
+    # Taller than plot_trajectories' default: the legend below takes one line per run.
     fig = plot_trajectories(result, surface, None, title=f"{surface.name}: Newton's method and the five rules, "
-                                                          f"{steps} steps", dpi=dpi)
+                                                          f"{steps} steps", figsize=(7, 8), dpi=dpi)
     return _save(fig, path, dpi), result
 
 
 def plot_sharpness(path=None, runs=None, dpi=120, **options):
     """λ_max of the digits MLP's loss over full-batch gradient descent, one colour per η, with
-    2/η dashed in the same colour; below, the training loss. `runs` from
+    2/η dashed in the same colour; below, the training loss in the same colours. `runs` from
     `sharpness_during_training(**options)` (computed when not given)."""
     runs = sharpness_during_training(**options) if runs is None else runs
     fig = _new_figure((7.5, 7))
@@ -82,11 +84,12 @@ def plot_sharpness(path=None, runs=None, dpi=120, **options):
     for run, color in zip(runs.values(), _colors(len(runs))):
         top.plot(run.steps, run.sharpness, marker="o", markersize=3, color=color, label=f"λmax, GD η = {run.lr:g}")
         top.axhline(run.threshold, color=color, linestyle="--", linewidth=1, label=f"2/η = {run.threshold:.3g}")
-        bottom.semilogy(np.arange(len(run.losses)), run.losses, color=color, label=f"η = {run.lr:g}")
+        bottom.semilogy(np.arange(len(run.losses)), run.losses, color=color)
     top.set_ylabel("top Hessian eigenvalue λmax")
     top.set_title("Sharpness of the digits MLP during full-batch gradient descent")
-    top.legend(fontsize=8, ncol=2)
     bottom.set_xlabel("step")
     bottom.set_ylabel("training loss")
-    bottom.legend(fontsize=8)
+    # Under the panels, one column per η (its λmax above its 2/η): the 2/η lines run across
+    # the whole width, so a legend inside would cover one of them.
+    legend_below(fig, top, columns=len(runs))
     return _save(fig, path, dpi)

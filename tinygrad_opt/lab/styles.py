@@ -45,9 +45,9 @@ RULE_STYLES = {
 
 EXTRA_STYLES = (
     RuleStyle("#44AA99", "-", "d"),             # teal
-    RuleStyle("#DDCC77", _DASHED, "H"),         # sand
     RuleStyle("#CC6677", _DASH_DOTTED, "8"),    # rose
     RuleStyle("#777777", _DOTTED, "1"),         # grey
+    RuleStyle("#DDCC77", _DASHED, "H"),         # sand: last, the faintest on white and on the contours
 )
 
 
