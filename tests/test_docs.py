@@ -8,7 +8,9 @@
   snippet that writes `beale.png` writes nothing into the repository). A ```text block that
   follows a python block directly (only blank lines between) is that block's expected
   output, compared line by line. A block opts out only with `no-run` in its info string
-  (```python title="..." no-run), for code that truly cannot run here, e.g. a download.
+  (```python title="..." no-run), for code that truly cannot run here, e.g. a download. A block
+  that only includes a repository file (`--8<-- "examples/x.py"`, pymdownx.snippets) is not
+  run here: the file is, by its own test.
   Blocks that render with Graphviz are skipped (and said so) when `dot` is not installed.
 - Every figure a page refers to exists, every file in docs/figures/ is used by a page, and
   together they stay small.
@@ -37,6 +39,7 @@ FIGURE_BUDGET_BYTES = 160 * 1024           # any one file in it
 
 FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=fence)[ \t]*$",
                    re.MULTILINE | re.DOTALL)
+SNIPPET_ONLY = re.compile(r'(\s*--8<-- "[^"\n]+"\s*)+')
 NEEDS_DOT = re.compile(r"viz\.save\([^\n]*\.(svg|png|pdf)|backprop_html\(|viz\.render\(")
 
 
@@ -62,7 +65,8 @@ def runnable_blocks(page):
     source, blocks = code_blocks(page)
     runnable = []
     for i, block in enumerate(blocks):
-        if block["language"] not in ("python", "py") or "no-run" in block["info"].split():
+        if block["language"] not in ("python", "py") or "no-run" in block["info"].split() \
+                or SNIPPET_ONLY.fullmatch(block["body"]):
             continue
         expected = None
         if i + 1 < len(blocks) and blocks[i + 1]["language"] == "text":
@@ -221,6 +225,19 @@ def test_the_printed_compare_output_agrees_with_the_committed_results():
 def test_mkdocs_build_strict(site):
     assert (site / "index.html").is_file()
     assert (site / "optimizers" / "adam" / "index.html").is_file()
+
+
+def test_the_example_page_shows_the_script_itself_and_autograd_links_to_it(site):
+    import html
+    page = html.unescape(re.sub(r"<[^>]+>", "", (site / "examples" / "micrograd_style" / "index.html")
+                                .read_text(encoding="utf-8")))
+    script = (ROOT / "examples" / "micrograd_style.py").read_text(encoding="utf-8")
+    assert "--8<--" not in page
+    for line in script.splitlines():
+        if line.startswith(("def ", "import ", "    return ")):
+            assert line in page, f"the built example page lacks the script's line {line!r}"
+    autograd = (site / "autograd" / "index.html").read_text(encoding="utf-8")
+    assert 'href="../examples/micrograd_style/"' in autograd
 
 
 PUBLIC_MODULES = ("tinygrad_opt.nn", "tinygrad_opt.optim", "tinygrad_opt.optim.lr_scheduler",
