@@ -38,7 +38,7 @@ run = _load_runner()
 
 def test_the_course_is_all_there():
     names = [p.relative_to(run.HERE).as_posix() for p in run.NOTEBOOKS]
-    assert len([n for n in names if "/" not in n]) == 9, names
+    assert len([n for n in names if "/" not in n]) == 10, names
     assert len([n for n in names if n.startswith("ko/")]) == 5, names
 
 
