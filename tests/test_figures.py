@@ -64,6 +64,16 @@ def test_the_rules_colours_stay_apart_for_colour_blind_readers(vision, name, lea
     assert distance >= least, f"{a} and {b} look alike with {name}: ΔE = {distance:.1f}"
 
 
+@pytest.mark.parametrize("vision, name", [(np.eye(3), "normal vision"), (DEUTERANOPIA, "deuteranopia"),
+                                          (PROTANOPIA, "protanopia")])
+def test_the_first_extra_style_stays_apart_from_the_notes_rules(vision, name):
+    # Newton's method beside the five rules, or one custom run: drawn in EXTRA_STYLES[0].
+    extra = EXTRA_STYLES[0].color
+    distance, rule = min((np.linalg.norm(lab(extra, vision) - lab(RULE_STYLES[r].color, vision)), r)
+                         for r in NOTES_RULES)
+    assert distance >= 30, f"the first extra colour looks like {rule}'s with {name}: ΔE = {distance:.1f}"
+
+
 def test_aliases_and_capitals_give_the_rules_own_style():
     for alias, name in [("Adagrad", "adagrad"), ("AdaGrad", "adagrad"), ("RMSprop", "rmsprop"),
                         ("RMSProp", "rmsprop"), ("Adamax", "adamax"), ("AdaMax", "adamax"),

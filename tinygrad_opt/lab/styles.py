@@ -44,10 +44,14 @@ RULE_STYLES = {
 }
 
 EXTRA_STYLES = (
-    RuleStyle("#44AA99", "-", "d"),             # teal
+    # In this order: the first is drawn beside the notes' five most often (Newton's method,
+    # a custom run), so it stays furthest from those five for colour-blind readers too; grey
+    # and sand, faint against the grey contours, come last.
+    RuleStyle("#661100", "-", "d"),             # dark red
     RuleStyle("#CC6677", _DASH_DOTTED, "8"),    # rose
+    RuleStyle("#44AA99", _LONG_DASHED, "+"),    # teal
     RuleStyle("#777777", _DOTTED, "1"),         # grey
-    RuleStyle("#DDCC77", _DASHED, "H"),         # sand: last, the faintest on white and on the contours
+    RuleStyle("#DDCC77", _DASHED, "H"),         # sand
 )
 
 
