@@ -1,12 +1,12 @@
 """optimizer.explain(param): the rule's equations with the numbers, and Δθ is the step really taken."""
-import inspect
-
 import numpy as np
 import pytest
 
 from tinygrad_opt import Tensor
 from tinygrad_opt.cli import main
 from tinygrad_opt.optim import SGD, Adam, Momentum, kernels, registry
+
+from rule_configs import CASES
 
 
 def _param(values):
@@ -79,24 +79,6 @@ def test_explain_refuses_clearly_and_changes_nothing():
     assert w.data[0] == 1.0 and not optimizer.state.get(w)
 
 
-def _configs(cls):
-    """The rule's defaults, each on/off option alone, a weight decay, and everything at once."""
-    signature = inspect.signature(cls.__init__).parameters
-    switches = [name for name, p in signature.items() if isinstance(p.default, bool) and p.default is False]
-    extras = {"weight_decay": 0.1, "momentum": 0.5, "dampening": 0.3, "lr_decay": 0.1,
-              "initial_accumulator_value": 0.2}
-    configs = [{}] + [{name: True} for name in switches]
-    configs += [{name: value} for name, value in extras.items() if name in signature]
-    configs.append({**{name: True for name in switches},
-                    **{name: value for name, value in extras.items() if name in signature and name != "dampening"}})
-    for config in configs:
-        if config.get("nesterov") and "momentum" in signature:
-            config["momentum"] = 0.5
-            config.pop("dampening", None)
-    return configs
-
-
-CASES = [(rule.name, config) for rule in registry.RULES.values() for config in _configs(rule.cls)]
 
 
 @pytest.mark.parametrize("backend", ["numpy", "auto"])

@@ -35,6 +35,8 @@ What every rule shares is done here, once, in PyTorch's order, before the body r
 Then `step()` runs the rule's fused kernel when `kernels` has one that applies (numba
 installed, C-contiguous float32/float64 arrays) — as `torch.optim.adam()` chooses between
 `_single_tensor_adam` and a fused path — and the plain body otherwise; both give the same bits.
+The plain body runs on a large parameter block by block (`BLOCK_SIZE` numbers of each array at
+a time), which keeps its temporaries in the CPU cache and gives the same bits as one piece.
 The body sees the hyperparameters as plain Python numbers, so a float32 parameter is never
 promoted by a numpy float64 learning rate.
 """
@@ -98,6 +100,43 @@ def _plain(value):
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+BLOCK_SIZE = 1 << 16
+"""Numbers per block of the numpy path: a body's temporaries (each line of a formula makes one)
+stay in the CPU cache instead of streaming the whole parameter through memory once per line."""
+
+
+def _all_c_contiguous(param, grad, state):
+    return param.flags.c_contiguous and grad.flags.c_contiguous and all(
+        value.flags.c_contiguous for value in state.values() if isinstance(value, np.ndarray))
+
+
+def _in_blocks(body, param, grad, state, group):
+    """Run `body(param, grad, state, group)` on consecutive blocks of the flattened arrays.
+
+    An update rule is elementwise, so its body gives the same bits on a block as on the whole
+    array. Each block sees views of the parameter, the gradient and every state array shaped
+    like the parameter, and the state's other entries as they were before the step: a number
+    the body updates once per step (Nadam's Π_t) is computed alike by every block and kept
+    once; an array the body creates (SGD's first momentum buffer) is gathered block by block.
+    """
+    shape = param.shape
+    flat = {name: value.reshape(-1) for name, value in state.items()
+            if isinstance(value, np.ndarray) and value.shape == shape}
+    others = {name: value for name, value in state.items() if name not in flat}
+    created = {}
+    param, grad = param.reshape(-1), grad.reshape(-1)
+    for start in range(0, param.size, BLOCK_SIZE):
+        block = slice(start, start + BLOCK_SIZE)
+        block_state = dict(others)
+        block_state.update((name, value[block]) for name, value in flat.items())
+        body(param[block], grad[block], block_state, group)
+        for name, value in block_state.items():
+            if name not in flat and isinstance(value, np.ndarray) and value.shape == param[block].shape:
+                created.setdefault(name, np.empty(param.shape, value.dtype))[block] = value
+    state.update((name, value) for name, value in block_state.items() if name not in flat)
+    state.update((name, value.reshape(shape)) for name, value in created.items())
 
 
 class Optimizer:
@@ -239,6 +278,13 @@ class Optimizer:
         return loss
 
     def _plain_update(self, param, grad, state, group):
+        """The rule's numpy body over the whole parameter, or block by block when it is large."""
+        if param.size <= BLOCK_SIZE or not _all_c_contiguous(param, grad, state):
+            self._opening_and_body(param, grad, state, group)
+        else:
+            _in_blocks(self._opening_and_body, param, grad, state, group)
+
+    def _opening_and_body(self, param, grad, state, group):
         """The shared opening, in PyTorch's order, then the rule's body."""
         g = grad
         if group.get("maximize", False):
