@@ -108,6 +108,35 @@ def test_reflected_ops_with_numpy_array_give_tensor():
         assert isinstance(out, Tensor) and out.requires_grad
 
 
+@pytest.mark.parametrize("number", [0.5, -3, 2, -0.0, 1e-3])
+def test_ops_with_a_python_number(number):
+    """x + c, c + x, x − c, x·c, c·x and x / c record one scalar op holding c (no constant
+    tensor); c − x and c / x keep the two-tensor ops."""
+    forms = {"AddScalar": (lambda x: x + number, lambda x: number + x),
+             "SubScalar": (lambda x: x - number,),
+             "MulScalar": (lambda x: x * number, lambda x: number * x),
+             "Sub": (lambda x: number - x,)}
+    if number != 0:
+        forms["DivScalar"] = (lambda x: x / number,)
+        forms["Div"] = (lambda x: number / x,)
+    for name, fns in forms.items():
+        for fn in fns:
+            x = t(2, 3, low=0.5, high=2.0)
+            out = fn(x)
+            assert out.grad_fn.name == name and len(out.grad_fn.inputs) in (1, 2)
+            np.testing.assert_array_equal(out.data, fn(x.data))   # numpy's numbers, bit for bit
+            check(fn, x)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_python_number_keeps_the_tensors_float_dtype(dtype):
+    x = Tensor(np.array([1.5, -2.0]), dtype=dtype, requires_grad=True)
+    for out in (x + 1, 2.5 * x, x / 3, x - 0.1):
+        assert out.dtype == dtype
+    # Integer data with a float number becomes float32, as in PyTorch (not float64 as numpy).
+    assert (Tensor([1, 2]) * 0.5).dtype == np.float32
+
+
 @pytest.mark.parametrize("p", [2, 3, 0.5, -1, -2.5, 1, 0, 1.5])
 def test_pow_scalar_exponent(p):
     check(lambda x: x ** p, t(2, 3, low=0.5, high=2.0))

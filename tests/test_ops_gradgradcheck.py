@@ -40,6 +40,8 @@ CASES = {
     "sub": ({ops.Sub}, lambda a, b: (a - b) * (a - b), lambda: (t(3, 1), t(4))),
     "mul": ({ops.Mul}, lambda a, b: a * b * a, lambda: (t(2, 3), t(3))),
     "div": ({ops.Div}, lambda a, b: a / b, lambda: (t(2, 3), t(3, low=0.5, high=2.0))),
+    "scalar_ops": ({ops.AddScalar, ops.SubScalar, ops.MulScalar, ops.DivScalar},
+                   lambda a: (0.5 + a) * (a - 1.5) * 3.0 / 4 + 2 * a * a, lambda: (t(4),)),
     "neg": ({ops.Neg}, lambda a: -(a * a), lambda: (t(4),)),
     "pow_scalar": ({ops.PowScalar}, lambda a: a ** 3 + a ** 0.5 + a ** -1.5 + a ** 2,
                    lambda: (t(4, low=0.5, high=2.0),)),

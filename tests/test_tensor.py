@@ -191,7 +191,8 @@ def test_hash_is_identity_so_tensors_can_be_dict_keys():
     (lambda: Tensor([1.0, 2.0], dtype=np.float64), "tensor([1., 2.], dtype=float64)"),
     (lambda: Tensor([1, 2], dtype=np.int32), "tensor([1, 2], dtype=int32)"),
     (lambda: Tensor([1.0], dtype=np.float64, requires_grad=True), "tensor([1.], dtype=float64, requires_grad=True)"),
-    (lambda: Tensor(2.5, requires_grad=True) * 2, "tensor(5., grad_fn=<MulBackward>)"),
+    (lambda: Tensor(2.5, requires_grad=True) * 2, "tensor(5., grad_fn=<MulScalarBackward>)"),
+        (lambda: Tensor(2.5, requires_grad=True) * Tensor(2.0), "tensor(5., grad_fn=<MulBackward>)"),
     (lambda: Tensor([[1.0, 2.0], [3.0, 4.0]]), "tensor([[1., 2.],\n        [3., 4.]])"),
 ])
 def test_repr(tensor, text):

@@ -191,10 +191,20 @@ def test_unnamed_tensors_get_consecutive_names_in_topological_order():
 
     # A named tensor takes no number: the unnamed ones around it stay t1, t2, t3.
     w = tg.Tensor([2.0], requires_grad=True, name="w")
-    z = ((x * w).tanh() + 1).sum()
+    z = ((x * w).tanh() + tg.Tensor([1.0])).sum()
     names = [label.split()[0] for label, _ in nodes(viz.draw_graph(z).source).values()]
     tensors = [name for name in names if name[0] in "tw" and name not in ("Tanh",)]
     assert sorted(name for name in tensors if name.startswith("t")) == ["t1", "t2", "t3", "t4", "t5", "t6"]
+
+
+def test_an_op_with_a_python_number_shows_the_number():
+    # x·0.5 + 1 records MulScalar and AddScalar, which hold their numbers (no constant tensors).
+    x = tg.Tensor([1.0, -1.0], requires_grad=True, name="x")
+    source = viz.draw_graph((x * 0.5 + 1).sum()).source
+    labels = [label for label, _ in nodes(source).values()]
+    assert any(label.startswith("MulScalar") and "× 0.5" in label for label in labels), labels
+    assert any(label.startswith("AddScalar") and "+ 1" in label for label in labels), labels
+    assert sum(1 for label in labels if label.startswith("t") or label.startswith("x")) == 4  # x and 3 results
 
 
 def test_labels_show_shape_dtype_and_small_values():

@@ -258,9 +258,10 @@ def test_page_shows_each_uses_share_and_their_sum_where_a_tensor_fans_out(tmp_pa
     texts = {re.search(r"^Step \d+ of \d+: (\w+)", text).group(1): text
              for text in frame_texts(parse_page(viz.backprop_html(t, tmp_path / "page.html")))}
     assert ("b is used 2 times, so its gradient is the sum of what each use sent back: "
-            "from Add (making t): [1] from Mul (making a): [3] ∂t/∂b = [1] + [3] = [4]") in texts["b"]
+            "from Add (making t): [1] from MulScalar (making a): [3] ∂t/∂b = [1] + [3] = [4]") in texts["b"]
+    assert "The op that made it: MulScalar (× 2)" in texts["b"]
     assert "∂t/∂x = ∂t/∂b · ∂b/∂x = [4] · [2] = [8]" in texts["b"]
-    assert "∂t/∂x = [8] (from Mul)" in texts["x"]
+    assert "∂t/∂x = [8] (from MulScalar)" in texts["x"]
     assert x.grad is None
 
 

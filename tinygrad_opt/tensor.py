@@ -118,7 +118,7 @@ class Tensor:
         self.grad_fn = None
         self.name = name
         self._requires_grad = False
-        self._version_counter = [0]
+        self._version_counter = None
         self._retains_grad = False
         if requires_grad:
             self.requires_grad = True
@@ -132,9 +132,20 @@ class Tensor:
         tensor.grad_fn = grad_fn
         tensor.name = None
         tensor._requires_grad = requires_grad
-        tensor._version_counter = [0]
+        tensor._version_counter = None
         tensor._retains_grad = False
         return tensor
+
+    def _counter(self):
+        """The one-element list counting in-place changes of the data, shared with views of it.
+
+        Made on first need (an op saving this tensor, a view of it, an in-place change): most
+        tensors never need one, and each is one more object for the garbage collector.
+        """
+        counter = self._version_counter
+        if counter is None:
+            counter = self._version_counter = [0]
+        return counter
 
     # ----------------------------------------------------------------- properties
     @property
@@ -172,7 +183,8 @@ class Tensor:
     @property
     def _version(self):
         """How many times the data was changed in place (shared with views of it)."""
-        return self._version_counter[0]
+        counter = self._version_counter
+        return 0 if counter is None else counter[0]
 
     @property
     def T(self):
@@ -320,7 +332,7 @@ class Tensor:
     def detach(self):
         """The same data (shared, not copied) cut off from the graph."""
         out = Tensor._wrap(self.data)
-        out._version_counter = self._version_counter
+        out._version_counter = self._counter()
         return out
 
     def requires_grad_(self, requires_grad=True):
@@ -350,7 +362,7 @@ class Tensor:
                 "use the out-of-place form (x = x + y instead of x += y)")
 
     def _changed_in_place(self):
-        self._version_counter[0] += 1
+        self._counter()[0] += 1
         return self
 
     def _inplace(self, ufunc, other):
@@ -440,25 +452,39 @@ class Tensor:
             raise TypeError(f"unsupported operand of type {type(other).__name__} for a Tensor operation")
         return Tensor._wrap(array)
 
+    # `x * 0.5` on float data records a scalar op (MulScalar) holding the number, instead of
+    # `Mul` with a constant tensor: the same numbers, one tensor and no saved arrays fewer.
     def __add__(self, other):
+        if (type(other) is float or type(other) is int) and self.data.dtype.kind == "f":
+            return _ops.AddScalar.apply_scalar(self, other)
         return _ops.Add.apply(self, self._lift(other))
 
     def __radd__(self, other):
+        if (type(other) is float or type(other) is int) and self.data.dtype.kind == "f":
+            return _ops.AddScalar.apply_scalar(self, other)   # c + x = x + c, bit for bit
         return _ops.Add.apply(self._lift(other), self)
 
     def __sub__(self, other):
+        if (type(other) is float or type(other) is int) and self.data.dtype.kind == "f":
+            return _ops.SubScalar.apply_scalar(self, other)
         return _ops.Sub.apply(self, self._lift(other))
 
     def __rsub__(self, other):
         return _ops.Sub.apply(self._lift(other), self)
 
     def __mul__(self, other):
+        if (type(other) is float or type(other) is int) and self.data.dtype.kind == "f":
+            return _ops.MulScalar.apply_scalar(self, other)
         return _ops.Mul.apply(self, self._lift(other))
 
     def __rmul__(self, other):
+        if (type(other) is float or type(other) is int) and self.data.dtype.kind == "f":
+            return _ops.MulScalar.apply_scalar(self, other)   # c·x = x·c, bit for bit
         return _ops.Mul.apply(self._lift(other), self)
 
     def __truediv__(self, other):
+        if (type(other) is float or type(other) is int) and self.data.dtype.kind == "f":
+            return _ops.DivScalar.apply_scalar(self, other)
         return _ops.Div.apply(self, self._lift(other))
 
     def __rtruediv__(self, other):

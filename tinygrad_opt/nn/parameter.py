@@ -21,11 +21,11 @@ class Parameter(Tensor):
 
     def __init__(self, data=None, requires_grad=True):
         if data is None:
-            array, counter = np.empty(0, dtype=np.float32), [0]
+            array, counter = np.empty(0, dtype=np.float32), None
         elif isinstance(data, Tensor):
-            array, counter = data.data, data._version_counter
+            array, counter = data.data, data._counter()
         else:
-            array, counter = _as_array(data, None), [0]
+            array, counter = _as_array(data, None), None
         super().__init__(np.empty(0, dtype=np.float32))
         self.data = array  # Tensor.__init__ would copy; a Parameter made from a Tensor shares it
         self._version_counter = counter

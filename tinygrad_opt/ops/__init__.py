@@ -1,6 +1,6 @@
 """Every differentiable op, one small `Function` each (forward and backward side by side)."""
 from .function import Function, unbroadcast
-from .arithmetic import Add, Sub, Mul, Div, Neg, Pow, PowScalar
+from .arithmetic import Add, Sub, Mul, Div, AddScalar, SubScalar, MulScalar, DivScalar, Neg, Pow, PowScalar
 from .matmul import MatMul, Linear
 from .elementwise import (Exp, Log, Sqrt, Abs, Tanh, Sigmoid, ReLU, LeakyReLU, GELU, Clip,
                           Maximum, Minimum, Where, Clone, Cast)

@@ -86,6 +86,83 @@ class Div(Function):
                 unbroadcast(-grad * a / (b * b), b.shape) if b.requires_grad else None)
 
 
+class AddScalar(Function):
+    """out = a + c for a Python number c;  ∂out/∂a = 1.
+
+    `x + 0.5` records this op rather than `Add` with a constant tensor: nothing is saved and no
+    tensor is made for the 0.5, which keeps a long graph of small ops light. The number is
+    `self.constant` (drawings show it under the op's name).
+    """
+
+    rule = "∂L/∂a = g"
+
+    def forward(self, a, constant):
+        self.constant = constant
+        return a + constant
+
+    def backward(self, grad):
+        return grad
+
+    backward_graph = backward
+
+    def describe(self):
+        return f"+ {self.constant:g}"
+
+
+class SubScalar(Function):
+    """out = a − c for a Python number c;  ∂out/∂a = 1."""
+
+    rule = "∂L/∂a = g"
+
+    def forward(self, a, constant):
+        self.constant = constant
+        return a - constant
+
+    def backward(self, grad):
+        return grad
+
+    backward_graph = backward
+
+    def describe(self):
+        return f"− {self.constant:g}"
+
+
+class MulScalar(Function):
+    """out = a · c for a Python number c;  ∂out/∂a = c (nothing is saved)."""
+
+    rule = "∂L/∂a = g·c"
+
+    def forward(self, a, constant):
+        self.constant = constant
+        return a * constant
+
+    def backward(self, grad):
+        return grad * self.constant
+
+    backward_graph = backward
+
+    def describe(self):
+        return f"× {self.constant:g}"
+
+
+class DivScalar(Function):
+    """out = a / c for a Python number c;  ∂out/∂a = 1/c (nothing is saved)."""
+
+    rule = "∂L/∂a = g/c"
+
+    def forward(self, a, constant):
+        self.constant = constant
+        return a / constant
+
+    def backward(self, grad):
+        return grad / self.constant
+
+    backward_graph = backward
+
+    def describe(self):
+        return f"÷ {self.constant:g}"
+
+
 class Neg(Function):
     """out = −a;  ∂out/∂a = −1."""
 
@@ -127,6 +204,9 @@ class PowScalar(Function):
         a, = self.inputs
         p = self.exponent
         return grad * 0.0 if p == 0 else grad * (p * a ** (p - 1))
+
+    def describe(self):
+        return f"power {self.exponent:g}"
 
 
 class Pow(Function):

@@ -62,6 +62,8 @@ def unbroadcast(grad, shape):
 # Bound once: each op reads this thread's grad mode and scope (see autograd.py).
 _grad_enabled = autograd._grad_mode.get
 _current_scope = autograd._scope.get
+_sequence = autograd._sequence
+_wrap = Tensor._wrap
 
 
 def _versions_of(saved, inputs, out):
@@ -81,7 +83,7 @@ def _versions_of(saved, inputs, out):
             tensor = out if array is out.data else _tensor_viewed_by(array, inputs + (out,))
             if tensor is None:
                 continue
-        counter = tensor._version_counter
+        counter = tensor._counter()
         versions += (counter, counter[0])
     return versions
 
@@ -147,6 +149,10 @@ class Function:
     def __repr__(self):
         return f"<{self.name}Backward>"
 
+    def describe(self):
+        """The op's settings in a few characters for drawings (`× 0.5`, `power 2`); "" for none."""
+        return ""
+
     @property
     def next_functions(self):
         """The grad_fn of each input (None for leaves), like PyTorch's `next_functions`."""
@@ -167,7 +173,7 @@ class Function:
             data = np.asarray(data)
         out = Tensor._wrap(data)
         if fn.is_view and np.may_share_memory(data, inputs[0].data):
-            out._version_counter = inputs[0]._version_counter
+            out._version_counter = inputs[0]._counter()
         if not _grad_enabled() or data.dtype.kind != "f":
             return out
         for tensor in inputs:
@@ -184,6 +190,26 @@ class Function:
             fn.scope = scope
         if fn.saved_tensors:
             fn._saved_versions = _versions_of(fn.saved_tensors, inputs, out)
+        return out
+
+    @classmethod
+    def apply_scalar(cls, tensor, number):
+        """`apply` for an op of one float tensor and a Python number that saves nothing
+        (`x * 0.5`: `MulScalar`): the same recording, without `apply`'s general checks,
+        because a backprop lesson's graphs are long chains of exactly these."""
+        fn = cls()
+        data = fn.forward(tensor.data, number)
+        if type(data) is not np.ndarray:
+            data = np.asarray(data)
+        out = _wrap(data)
+        if tensor._requires_grad and _grad_enabled():
+            out._requires_grad = True
+            out.grad_fn = fn
+            fn.inputs = (tensor,)
+            fn.seq = next(_sequence)
+            scope = _current_scope()
+            if scope:
+                fn.scope = scope
         return out
 
     def forward(self, *arrays, **options):

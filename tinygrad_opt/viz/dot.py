@@ -65,6 +65,8 @@ def tensor_label(node, *, show_values, show_grads, max_elements, step=None, flow
 
 def op_label(op, step=None):
     label = f"<B>{escape(op.fn.name)}</B>"
+    if op.fn.describe():
+        label += f"<BR/>{escape(op.fn.describe())}"
     if step is not None:
         label += f"<BR/>{GRAD_FONT}backward at #{step}</FONT>"
     return "<" + label + ">"

@@ -235,7 +235,8 @@ def _frame(step, count, node, op, graph, flow, root_name, max_elements):
         parts.append(f"<p><code>{name}</code> is a leaf: backward adds this to <code>{name}.grad</code> "
                      "and goes no further along this path.</p>")
     else:
-        parts += [f"<h3>The op that made it: {escape(op.fn.name)}</h3>",
+        setting = f" ({op.fn.describe()})" if op.fn.describe() else ""
+        parts += [f"<h3>The op that made it: {escape(op.fn.name + setting)}</h3>",
                   f'<p class="rule">{escape(rule_of(op.fn))}</p>',
                   "<h3>What it sends back</h3>",
                   '<p class="note">incoming gradient × local derivative = what each input receives</p>',
