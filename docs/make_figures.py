@@ -98,7 +98,8 @@ def generated_block(source, name):
 
 # ----------------------------------------------------------------------------- tables
 OP_TABLE_OPS = (
-    "Add", "Sub", "Mul", "Div", "Neg", "PowScalar", "Pow", "MatMul", "Linear",
+    "Add", "Sub", "Mul", "Div", "AddScalar", "SubScalar", "MulScalar", "DivScalar", "Neg", "PowScalar", "Pow",
+    "MatMul", "Linear",
     "Exp", "Log", "Sqrt", "Abs", "Tanh", "Sigmoid", "ReLU", "LeakyReLU", "GELU", "Clip",
     "Maximum", "Minimum", "Where", "Clone", "Cast",
     "Sum", "Mean", "Max", "Min", "LogSumExp", "LogSoftmax", "Softmax",
