@@ -397,6 +397,7 @@ def make_sweep():
     from PIL import Image
 
     from tinygrad_opt import cli
+    from tinygrad_opt.lab.plot import quantize_together
 
     with tempfile.TemporaryDirectory() as scratch:
         db = os.environ.get("SWEEP_DB") or str(Path(scratch) / "sweep.sqlite")
@@ -406,7 +407,7 @@ def make_sweep():
         if status:
             raise SystemExit(f"tinygrad-opt sweep failed with exit status {status}")
         with Image.open(Path(scratch) / "sensitivity.png") as image:
-            plot = image.convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT)
+            plot, = quantize_together([image], colors=64)   # every rule's colour kept exactly
     output = printed.getvalue()
     print(output, end="")
     png = FIGURES / "sweep_sensitivity.png"

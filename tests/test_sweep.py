@@ -1,9 +1,11 @@
 """tinygrad_opt.sweep: the grid, one trial, the SQLite store, resuming, the report, and a real
-Dask cluster losing a worker mid-sweep.
+local pool and a real Dask cluster each losing a worker mid-sweep.
 
 Every sweep here is tiny (an MLP with 8 hidden units for 2 epochs on the digits, or 40 steps on
 a 2-D surface), so the whole file runs in well under a minute even on two busy cores.
 """
+import collections
+import functools
 import json
 import logging
 import math
@@ -47,14 +49,16 @@ def reference(tmp_path_factory):
     return stored(db)
 
 
-def sweep_command(*args, cwd):
-    """`python -m tinygrad_opt sweep *args` started in `cwd`, with this checkout first on the path."""
+def sweep_command(*args, cwd, new_session=False):
+    """`python -m tinygrad_opt sweep *args` started in `cwd`, with this checkout first on the path
+    (in a session of its own, as a terminal starts a command, with `new_session`)."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
     # Ctrl-C must reach it as KeyboardInterrupt even when this test runs in a background job,
     # whose children start with SIGINT ignored.
     return subprocess.Popen([sys.executable, "-m", "tinygrad_opt", "sweep", *map(str, args)], cwd=cwd, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+                            start_new_session=new_session)
 
 
 def stored(db):
@@ -277,6 +281,87 @@ def _busy_worker_after_two_trials(client, db, timeout=60):
     raise AssertionError("the sweep did not get going on the cluster")
 
 
+# The pool's workers call these in place of `run_trial` (monkeypatched into `executors`): they
+# import this module by name, as pytest put its folder on the path the workers inherit.
+def run_trial_killed_once(marks, trial, target=None):
+    """In a pool worker: `run_trial`, with a line in `marks`/calls as each trial starts and ends;
+    the first time it gets GRID[2], it leaves its pid in `marks`/victim.pid and waits to be killed."""
+    marks = Path(marks)
+    log_call(marks, "start", trial)
+    if trial.key == GRID[2].key and not (marks / "victim.pid").exists():
+        (marks / "victim.part").write_text(str(os.getpid()))
+        os.replace(marks / "victim.part", marks / "victim.pid")
+        time.sleep(120)
+    result = run_trial(trial, target)
+    log_call(marks, "end", trial)
+    return result
+
+
+def run_trial_or_die(marks, trial, target=None):
+    """In a pool worker: GRID[5] kills its worker process every time (as the kernel's
+    out-of-memory killer would); the other trials run as usual. Each start is logged."""
+    log_call(Path(marks), "start", trial)
+    if trial.key == GRID[5].key:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return run_trial(trial, target)
+
+
+def log_call(marks, event, trial):
+    with open(marks / "calls", "a") as log:       # one short appended line: never interleaved
+        log.write(f"{event} {trial.key}\n")
+
+
+def logged_calls(marks, event):
+    """How many times each trial's key was logged with `event`."""
+    lines = (marks / "calls").read_text().split("\n")
+    return collections.Counter(line.split()[1] for line in lines if line.startswith(event + " "))
+
+
+def test_a_local_worker_killed_mid_trial_loses_no_trial_and_runs_none_twice(tmp_path, monkeypatch, reference):
+    monkeypatch.setattr(executors, "run_trial", functools.partial(run_trial_killed_once, str(tmp_path)))
+    db = tmp_path / "pool.sqlite"
+    outcomes = []
+    with ProcessPool(jobs=2) as pool:
+        def sweep():
+            try:
+                outcomes.append(run_sweep(GRID, db, executor=pool, target=TARGET, progress=False))
+            except BaseException as error:        # shown by the assertion below
+                outcomes.append(error)
+
+        runner = threading.Thread(target=sweep)
+        runner.start()
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "victim.pid").exists():
+            assert runner.is_alive() and time.monotonic() < deadline, outcomes
+            time.sleep(0.02)
+        victim = int((tmp_path / "victim.pid").read_text())
+        os.kill(victim, signal.SIGKILL)              # in the middle of GRID[2]
+        runner.join(timeout=120)
+    assert not runner.is_alive() and len(outcomes) == 1 and not isinstance(outcomes[0], BaseException), outcomes
+    assert outcomes[0].ran == 8
+
+    assert stored(db) == reference                   # every trial once, bit for bit
+    assert logged_calls(tmp_path, "end") == {trial.key: 1 for trial in GRID}   # none finished twice
+    assert logged_calls(tmp_path, "start")[GRID[2].key] == 2
+    assert {row["key"]: row["pid"] for row in SweepStore(db).rows()}[GRID[2].key] != victim
+
+
+def test_a_trial_that_kills_its_local_worker_every_time_is_given_up_and_the_rest_stored(
+        tmp_path, monkeypatch, capsys, reference):
+    monkeypatch.setattr(executors, "run_trial", functools.partial(run_trial_or_die, str(tmp_path)))
+    crasher = GRID[5]
+    assert main(["sweep", *GRID_OPTIONS, "--jobs", "2", "--db", str(tmp_path / "sweep.sqlite"),
+                 "--out", str(tmp_path / "out"), "--quiet"]) == 1
+    error = capsys.readouterr().err
+    assert f"gave up {crasher.label} lr={crasher.lr:g} seed {crasher.seed} (key {crasher.key})" in error
+    assert "died 4 times" in error                   # allowed_failures=3, as Dask's default
+    starts = logged_calls(tmp_path, "start")
+    assert starts.pop(crasher.key) == 4
+    # The trial beside it when its worker first died runs again, alone; no other trial is hit.
+    assert sorted(starts.values()) in ([1] * 7, [1] * 6 + [2])
+    assert stored(tmp_path / "sweep.sqlite") == {key: row for key, row in reference.items() if key != crasher.key}
+
+
 def test_the_command_stopped_by_ctrl_c_resumes_where_it_stopped(tmp_path, reference, monkeypatch, capsys):
     first = sweep_command(*GRID_OPTIONS, "--jobs", "1", cwd=tmp_path)
     deadline = time.monotonic() + 120
@@ -304,6 +389,21 @@ def test_the_command_stopped_by_ctrl_c_resumes_where_it_stopped(tmp_path, refere
     assert capsys.readouterr().out.startswith(table)     # the same table, and nothing trained:
     assert stored(tmp_path / "sweep.sqlite") == reference
     assert (tmp_path / "sweep_out" / "sensitivity.png").exists()
+
+
+def test_ctrl_c_stops_a_sweep_on_local_workers_cleanly(tmp_path, reference):
+    # A terminal sends Ctrl-C to the command and its workers alike (its process group).
+    sweep = sweep_command(*GRID_OPTIONS, "--seeds", "6", "--jobs", "2", cwd=tmp_path, new_session=True)
+    deadline = time.monotonic() + 120
+    while count_stored(tmp_path / "sweep.sqlite") < 2:
+        assert sweep.poll() is None and time.monotonic() < deadline, sweep.communicate()
+        time.sleep(0.02)
+    os.killpg(sweep.pid, signal.SIGINT)
+    _, errors = sweep.communicate(timeout=60)
+    assert sweep.returncode == 130 and "run the same command again" in errors
+    assert "Traceback" not in errors and "Exception" not in errors   # no worker's, no pool's
+    kept = stored(tmp_path / "sweep.sqlite")                       # seeds 0 and 1 are GRID's trials
+    assert 2 <= len(kept) < 24 and all(kept[key] == reference[key] for key in kept.keys() & reference.keys())
 
 
 @pytest.mark.parametrize("arguments, message", [

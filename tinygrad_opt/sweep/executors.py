@@ -9,12 +9,14 @@ the database never needs to be reachable from a worker.
         for trial, result in pool.run(trials):
             ...
 """
+import collections
 import multiprocessing
 import os
 import queue
+import signal
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 from .trial import run_trial
@@ -23,7 +25,8 @@ __all__ = ["InProcess", "ProcessPool", "DaskCluster", "make_executor", "WorkerLo
 
 
 class WorkerLostError(RuntimeError):
-    """A local worker process died (killed, out of memory); the trials it had are not stored."""
+    """A trial's local worker process died every time it ran (killed, out of memory, a crash), so
+    the trial was given up; the other trials are stored."""
 
 
 class InProcess:
@@ -52,46 +55,114 @@ class ProcessPool(InProcess):
     tinygrad_opt ("forkserver"; "spawn" where there is none), so nothing of this process
     (threads, open files, a Dask client) is copied into them and each starts in a moment.
     They live until `close()`, so several `run` calls share them.
+
+    A worker that dies (killed, out of memory) breaks a `concurrent.futures` pool, and the
+    pool ends the other workers' trials with it. So at most `jobs` trials are ever handed out,
+    one per worker, and the trials cut short are run again on a fresh pool — each alone
+    first, so a trial that kills its worker is told apart from the ones beside it. As on a
+    Dask cluster, a trial whose worker died under it more than `allowed_failures` times is
+    given up: the others still run and are stored, then `run` raises WorkerLostError naming it.
     """
 
-    def __init__(self, jobs=None):
+    def __init__(self, jobs=None, allowed_failures=3):
         if jobs is None:
             jobs = os.cpu_count() or 1
         if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
             raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
+        if isinstance(allowed_failures, bool) or not isinstance(allowed_failures, int) or allowed_failures < 0:
+            raise ValueError(f"allowed_failures must be an integer >= 0, got {allowed_failures!r}")
         self.jobs = jobs
+        self.allowed_failures = allowed_failures
         self.description = f"on {jobs} local worker process{'es' if jobs > 1 else ''}"
-        self._pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_worker_context(),
-                                         initializer=_exit_with, initargs=(os.getpid(),))
+        self._pool = self._new_pool()
         self._abandoned = False
 
+    def _new_pool(self):
+        return ProcessPoolExecutor(max_workers=self.jobs, mp_context=_worker_context(),
+                                   initializer=_start_worker, initargs=(os.getpid(),))
+
     def run(self, trials, target=None):
-        futures = {self._pool.submit(run_trial, trial, target): trial for trial in trials}
+        fresh = collections.deque(trials)   # never handed out
+        suspects = collections.deque()      # running when a worker died: run again, one at a time
+        deaths = collections.Counter()      # trial key → workers that died while it ran
+        given_up = []
+        running = {}                        # future → trial
+        finished = False
         try:
-            for future in as_completed(futures):
-                try:
-                    result = future.result()
-                except BrokenProcessPool:
-                    raise WorkerLostError("a worker process died; the trials finished so far are stored: "
-                                          "run the same sweep again to run the rest") from None
-                yield futures[future], result
+            while fresh or suspects or running:
+                broken = self._hand_out(running, fresh, suspects, deaths, target)
+                done = set()
+                if running:
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    if any(_lost(future) for future in done):
+                        # A broken pool fails every future it holds at once: take them all now.
+                        done, _ = wait(running)
+                results = []
+                for future in done:
+                    trial = running.pop(future)
+                    if not _lost(future):
+                        results.append((trial, future))
+                        continue
+                    broken = True
+                    deaths[trial.key] += 1
+                    if deaths[trial.key] > self.allowed_failures:
+                        given_up.append(trial)
+                    else:
+                        suspects.append(trial)
+                if broken:
+                    self._pool.shutdown(wait=True)
+                    self._pool = self._new_pool()
+                else:  # the freed workers start on their next trials while these are stored
+                    self._hand_out(running, fresh, suspects, deaths, target)
+                for trial, future in results:
+                    yield trial, future.result()
+            finished = True
         finally:
-            for future in futures:
+            for future in running:
                 future.cancel()
             # Stopped early (Ctrl-C, an error): what the workers are running would never be stored.
-            self._abandoned = not all(future.done() for future in futures)
+            self._abandoned = not finished
+        if given_up:
+            named = "; ".join(f"{trial.label} lr={trial.lr:g} seed {trial.seed} (key {trial.key})"
+                              for trial in given_up)
+            raise WorkerLostError(f"gave up {named}: the worker process running it died "
+                                  f"{self.allowed_failures + 1} times. The other trials are stored. "
+                                  f"It may need more memory than a worker has, or crash the process: "
+                                  f"try it alone with --jobs 1 to see its error")
 
     def close(self):
-        if not self._abandoned:
-            self._pool.shutdown(wait=True)
-            return
-        # concurrent.futures has no public way to stop a running call before Python 3.14.
-        processes = list((self._pool._processes or {}).values())
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.join()
+        if self._abandoned:
+            # concurrent.futures has no public way to stop a running call before Python 3.14.
+            for process in list((self._pool._processes or {}).values()):
+                process.terminate()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _hand_out(self, running, fresh, suspects, deaths, target):
+        """Submit trials until each worker has one, except that a trial that was running when a
+        worker died runs alone. True when the pool turned out to be broken (a worker died idle)."""
+        while len(running) < self.jobs and (fresh or suspects):
+            if (suspects and running) or any(deaths[trial.key] for trial in running.values()):
+                return False
+            source = suspects if suspects else fresh
+            trial = source.popleft()
+            try:
+                running[self._pool.submit(run_trial, trial, target)] = trial
+            except BrokenProcessPool:
+                source.appendleft(trial)
+                return True
+        return False
+
+
+def _lost(future):
+    """Whether `future` failed because its worker process died."""
+    return isinstance(future.exception(), BrokenProcessPool)
+
+
+def _start_worker(parent):
+    """In each worker as it starts: leave Ctrl-C to the sweep's process `parent`, which stops
+    the workers itself (an idle worker would only print a traceback), and exit when it is gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with(parent)
 
 
 def _exit_with(parent, interval=1.0):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..files import atomic_write
+from ..lab.styles import styles_for
 from .rules import RULE_NAMES
 from .store import NAMES
 from .trial import _first_reaching
@@ -193,11 +194,24 @@ def export_trials(rows, path):
     return path
 
 
-def rule_color(optimizer, index):
-    """The colour of a rule in every plot of the package (a fixed colour per rule name)."""
-    palette = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000")
-    order = {name: position for position, name in enumerate(RULE_NAMES)}
-    return palette[order.get(optimizer, index) % len(palette)]
+VARIANT_DASHES = ("-", (0, (5, 2)), (0, (1.5, 1.5)), (0, (6, 2, 1.5, 2)), (0, (9, 3)))
+"""Line styles for a rule's further settings in one plot (`rmsprop alpha=0.9`, `… alpha=0.99`)."""
+
+
+def sensitivity_styles(summaries):
+    """A `lab.styles.RuleStyle` per summary: each rule its own, as in every plot of the package;
+    a rule's second, third … setting keeps the rule's colour and marker with other dashes."""
+    rules = list(dict.fromkeys(s.optimizer for s in summaries))
+    by_rule = dict(zip(rules, styles_for(rules)))
+    styles, seen = [], {}
+    for s in summaries:
+        style = by_rule[s.optimizer]
+        variant = seen[s.optimizer] = seen.get(s.optimizer, -1) + 1
+        if variant:
+            dashes = [dash for dash in VARIANT_DASHES if dash != style.linestyle]
+            style = style._replace(linestyle=dashes[(variant - 1) % len(dashes)])
+        styles.append(style)
+    return styles
 
 
 def plot_sensitivity(rows, path=None, metrics=None, target=None, title=None):
@@ -242,35 +256,41 @@ def plot_sensitivity(rows, path=None, metrics=None, target=None, title=None):
     return _save(figure, path, dpi=100)
 
 
+def _diverged_mark():
+    """A ✕ twice the size of the points' markers, with a white rim: unlike Adam's small filled ✕,
+    and visible on a band or a line."""
+    from matplotlib import patheffects
+
+    return dict(linestyle="none", marker="x", markersize=10, markeredgewidth=2.2,
+                path_effects=[patheffects.withStroke(linewidth=4, foreground="white")])
+
+
 def _draw_metric(ax, summaries, metric, show_target):
+    diverged_mark = _diverged_mark()
+
     name, higher = METRICS[metric]
-    linestyles = ("-", "--", ":", "-.")
-    seen = {}
-    for index, s in enumerate(summaries):
-        color = rule_color(s.optimizer, index)
-        style = linestyles[seen.setdefault(s.optimizer, 0) % len(linestyles)]
-        seen[s.optimizer] += 1
+    for index, (s, style) in enumerate(zip(summaries, sensitivity_styles(summaries))):
+        color = style.color
         finished = [p for p in s.points if p.values]
         lrs = [p.lr for p in finished]
         means = [p.mean for p in finished]
-        ax.plot(lrs, means, color=color, linestyle=style, marker="o", markersize=3.5, label=s.label)
+        ax.plot(lrs, means, color=color, linestyle=style.linestyle, marker=style.marker, markersize=4.5,
+                linewidth=1.6, label=s.label)
         low = [p.mean - p.std for p in finished]
         if not higher:  # a loss axis is logarithmic: keep the band's lower edge above zero
             low = [max(value, p.mean / 10) for value, p in zip(low, finished)]
         ax.fill_between(lrs, low, [p.mean + p.std for p in finished], color=color, alpha=0.15, linewidth=0)
         some = [p for p in s.points if p.diverged and p.values]
-        ax.plot([p.lr for p in some], [p.mean for p in some], linestyle="none", marker="x", markersize=8,
-                markeredgewidth=2, color=color)
+        ax.plot([p.lr for p in some], [p.mean for p in some], color=color, **diverged_mark)
         every = [p.lr for p in s.points if not p.values]
         if every:  # (an empty unclipped line has no extent and breaks the layout)
             # Stacked by rule near the top edge, so no rule's marks hide another's.
-            ax.plot(every, [0.97 - 0.035 * index] * len(every), linestyle="none", marker="x", markersize=8,
-                    markeredgewidth=2, color=color, transform=ax.get_xaxis_transform(), clip_on=False)
+            ax.plot(every, [0.97 - 0.035 * index] * len(every), color=color, transform=ax.get_xaxis_transform(),
+                    clip_on=False, **diverged_mark)
     target = summaries[0].target if summaries else None
     if target is not None and show_target:
         ax.axhline(target, color="0.4", linewidth=0.8, linestyle="--", label=f"target {target:g}")
-    ax.plot([], [], linestyle="none", marker="x", color="0.3", markeredgewidth=2,
-            label="a seed diverged\n(at the top: every seed)")
+    ax.plot([], [], color="0.3", label="a seed diverged\n(at the top: every seed)", **diverged_mark)
     ax.set_xscale("log")
     if not higher:
         ax.set_yscale("log")
