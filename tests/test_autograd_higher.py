@@ -122,3 +122,27 @@ def test_create_graph_in_float32_keeps_the_dtype():
     (d2x,) = grad(dx.sum(), x)
     assert dx.dtype == np.float32 and d2x.dtype == np.float32
     assert np.array_equal(d2x.data, [6.0, 12.0])
+
+
+def test_create_graph_refuses_an_input_changed_in_place_that_was_not_saved():
+    # Exp saves its output for the first-order backward (still right after x changes), but
+    # its recorded backward reads x itself: with create_graph the gradient would be e^(x+1).
+    x = Tensor(np.array([0.5, 1.0]), dtype=np.float64, requires_grad=True)
+    y = x.exp().sum()
+    with tg.no_grad():
+        x += 1
+    with pytest.raises(RuntimeError, match=r"Input 0 of Exp has been modified by an in-place operation"):
+        y.backward(create_graph=True, retain_graph=True)
+    assert x.grad is None
+    y.backward()                                   # the first-order path reads the saved e^x
+    np.testing.assert_allclose(x.grad.data, np.exp([0.5, 1.0]))
+
+
+def test_create_graph_allows_in_place_changes_its_ops_never_read():
+    # x·2 and x + 1 need no input values for their gradients (as in PyTorch: no error).
+    x = Tensor(np.array([0.5, 1.0]), dtype=np.float64, requires_grad=True)
+    y = (x * 2.0 + x).sum()
+    with tg.no_grad():
+        x += 1
+    (g,) = tg.autograd.grad(y, x, create_graph=True)
+    np.testing.assert_array_equal(g.data, [3.0, 3.0])

@@ -294,6 +294,7 @@ def run_backward_graph(root, gradient, retain_graph=True, inputs=None, stop_at_i
                 deliver(tensor, grad)
             fn = tensor.grad_fn
             fn.check_saved_versions()
+            fn.check_input_versions()
             input_grads = fn.backward_graph(grad)
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)

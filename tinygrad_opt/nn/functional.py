@@ -152,7 +152,9 @@ def _constant(name, what, value, input, shape=None):
 def _labels_tensor(labels, target):
     """The checked labels as an input of the loss op (so a drawing of the graph shows them),
     named like the tensor the user passed."""
-    return Tensor(labels, name=getattr(target, "name", None) or "labels")
+    tensor = Tensor._wrap(labels)   # `labels` is already the loss's own copy (see `_labels`)
+    tensor.name = getattr(target, "name", None) or "labels"
+    return tensor
 
 
 def _labels(name, input, target, ignore_index):

@@ -12,6 +12,7 @@ class Add(Function):
     """out = a + b;  ∂out/∂a = 1,  ∂out/∂b = 1."""
 
     rule = "∂L/∂a = g, ∂L/∂b = g (each summed back over its broadcast axes)"
+    graph_reads_inputs = False
 
     def forward(self, a, b):
         self.a_shape, self.b_shape = a.shape, b.shape
@@ -29,6 +30,7 @@ class Sub(Function):
     """out = a − b;  ∂out/∂a = 1,  ∂out/∂b = −1."""
 
     rule = "∂L/∂a = g, ∂L/∂b = −g"
+    graph_reads_inputs = False
 
     def forward(self, a, b):
         self.a_shape, self.b_shape = a.shape, b.shape
@@ -95,6 +97,7 @@ class AddScalar(Function):
     """
 
     rule = "∂L/∂a = g"
+    graph_reads_inputs = False
 
     def forward(self, a, constant):
         self.constant = constant
@@ -113,6 +116,7 @@ class SubScalar(Function):
     """out = a − c for a Python number c;  ∂out/∂a = 1."""
 
     rule = "∂L/∂a = g"
+    graph_reads_inputs = False
 
     def forward(self, a, constant):
         self.constant = constant
@@ -131,6 +135,7 @@ class MulScalar(Function):
     """out = a · c for a Python number c;  ∂out/∂a = c (nothing is saved)."""
 
     rule = "∂L/∂a = g·c"
+    graph_reads_inputs = False
 
     def forward(self, a, constant):
         self.constant = constant
@@ -149,6 +154,7 @@ class DivScalar(Function):
     """out = a / c for a Python number c;  ∂out/∂a = 1/c (nothing is saved)."""
 
     rule = "∂L/∂a = g/c"
+    graph_reads_inputs = False
 
     def forward(self, a, constant):
         self.constant = constant
@@ -167,6 +173,7 @@ class Neg(Function):
     """out = −a;  ∂out/∂a = −1."""
 
     rule = "∂L/∂a = −g"
+    graph_reads_inputs = False
 
     def forward(self, a):
         return -a

@@ -136,6 +136,11 @@ class Function:
     saved_tensors = ()
     _saved_versions = ()
     _released = False
+    # The versions of the inputs when the op ran, kept only when one had a version counter
+    # (otherwise every version was 0): `backward_graph` reads the input tensors themselves.
+    _input_versions = ()
+    # False for ops whose `backward_graph` reads no input's values (only shapes or nothing).
+    graph_reads_inputs = True
 
     def save_for_backward(self, *arrays):
         """Keep `arrays` (numpy arrays, or None) for backward, which reads them as `self.saved_tensors`."""
@@ -190,6 +195,10 @@ class Function:
             fn.scope = scope
         if fn.saved_tensors:
             fn._saved_versions = _versions_of(fn.saved_tensors, inputs, out)
+        for tensor in inputs:
+            if tensor._version_counter is not None:
+                fn._input_versions = tuple(tensor._version for tensor in inputs)
+                break
         return out
 
     @classmethod
@@ -206,6 +215,8 @@ class Function:
             out._requires_grad = True
             out.grad_fn = fn
             fn.inputs = (tensor,)
+            if tensor._version_counter is not None:
+                fn._input_versions = (tensor._version,)
             fn.seq = next(_sequence)
             scope = _current_scope()
             if scope:
@@ -252,6 +263,20 @@ class Function:
                     f"modified by an in-place operation (its version is {counter[0]}, expected "
                     f"{version}); the gradient would be wrong. Use an out-of-place operation, "
                     "or .clone() the tensor before changing it in place.")
+
+    def check_input_versions(self):
+        """Raise if an input this op's `backward_graph` reads was changed in place since forward
+        (`backward(create_graph=True)` computes with the input tensors, not the saved arrays)."""
+        if not self.graph_reads_inputs:
+            return
+        recorded = self._input_versions or (0,) * len(self.inputs)
+        for position, (tensor, version) in enumerate(zip(self.inputs, recorded)):
+            if tensor._version != version:
+                raise RuntimeError(
+                    f"Input {position} of {self.name} has been modified by an in-place operation since "
+                    f"forward (its version is {tensor._version}, expected {version}); a gradient with "
+                    "create_graph=True is computed from the inputs themselves and would be wrong. Use an "
+                    "out-of-place operation, or .clone() the tensor before changing it in place.")
 
     def release(self):
         """Drop the arrays forward saved (the graph's structure — `inputs` — stays for drawing)."""
