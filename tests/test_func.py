@@ -140,6 +140,22 @@ def test_a_direction_that_requires_grad_stays_on_the_graph():
     assert product.requires_grad and tg.autograd.grad(product.sum(), v)[0].tolist() == [2.0, 2.0]
 
 
+def test_create_graph_connects_the_result_to_an_input_that_requires_grad():
+    # L = Σ xᵢ³ + x₀x₁: H v = 6x ⊙ v + (v₁, v₀), so ∂(Σ H v)/∂x = 6v — a third derivative
+    x, v = x64([1.0, 2.0]).requires_grad_(), x64([0.5, -2.0])
+    _, product = func.hvp(cubic, x, v, create_graph=True)
+    assert tg.autograd.grad(product.sum(), x)[0].tolist() == [3.0, -12.0]
+    assert not func.hvp(cubic, x, v)[1].requires_grad                     # cut off without it
+
+
+def test_the_argument_is_told_apart_from_the_same_tensor_captured():
+    # f(y) = x ⊙ y called at y = x: only the argument is differentiated, ∂f/∂y = diag(x)
+    x = x64([1.0, 2.0]).requires_grad_()
+    for create_graph in (False, True):
+        jac = func.jacobian(lambda y: x * y, x, create_graph=create_graph)
+        assert jac.tolist() == [[1.0, 0.0], [0.0, 2.0]]
+
+
 def _values(result):
     if isinstance(result, tuple):
         return tuple(_values(part) for part in result)

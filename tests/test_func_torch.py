@@ -144,6 +144,24 @@ def test_a_direction_that_requires_grad_keeps_strict_quiet_as_in_pytorch(torch, 
     assert theirs[0] == "returns" and theirs[1][1][1]         # the product requires grad (through v)
 
 
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_the_argument_is_told_apart_from_the_same_tensor_captured_as_in_pytorch(torch, functional, create_graph):
+    def make_arguments(M):
+        x = M.tensor([1.0, 2.0], dtype=M.float64, requires_grad=True)
+        return (lambda y: x * y.exp()), x
+    ours, theirs = call_both(torch, functional, "jacobian", make_arguments, create_graph=create_graph)
+    assert_same_outcome(ours, theirs)
+
+
+@pytest.mark.parametrize("name", ["vjp", "jvp", "jacobian", "hessian", "vhp", "hvp"])
+def test_a_function_that_returns_no_tensor_is_refused_as_in_pytorch(torch, functional, name):
+    def make_arguments(M):
+        x = M.tensor([1.0], dtype=M.float64)
+        return ((lambda y: 2.0), x) + ((x,) if name not in ("jacobian", "hessian") else ())
+    ours, theirs = call_both(torch, functional, name, make_arguments)
+    assert_same_outcome(ours, theirs)
+
+
 JACOBIAN_OPTIONS = [
     {"strategy": "sideways"},
     {"strategy": "forward-mode"},
