@@ -38,6 +38,10 @@ ROWS = {
     "rmsprop": ("rmsprop", "RMSprop", {}),
     "adam": ("adam", "Adam", {}),
     "adamw": ("adamw", "AdamW", {}),
+    "adadelta": ("adadelta", "Adadelta", {}),
+    "adamax": ("adamax", "Adamax", {}),
+    "nadam": ("nadam", "NAdam", {}),
+    "radam": ("radam", "RAdam", {}),
 }
 RULES = {row: (registry.RULES[rule].cls, torch_name, dict(lr=registry.RULES[rule].mlp_lr, **options))
          for row, (rule, torch_name, options) in ROWS.items()}

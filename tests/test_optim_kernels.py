@@ -38,6 +38,23 @@ CONFIGS = [
     ("adam-decoupled", optim.Adam, dict(lr=0.01, weight_decay=0.2, decoupled_weight_decay=True, maximize=True)),
     ("adamw", optim.AdamW, dict(lr=0.01)),
     ("adamw-amsgrad", optim.AdamW, dict(lr=0.01, amsgrad=True, weight_decay=0.5)),
+    ("adadelta", optim.Adadelta, dict()),
+    ("adadelta-lr-rho-eps", optim.Adadelta, dict(lr=0.5, rho=0.95, eps=1e-4)),
+    ("adadelta-wd-maximize", optim.Adadelta, dict(lr=0.3, rho=0.5, weight_decay=0.1, maximize=True)),
+    ("adamax", optim.AdaMax, dict(lr=0.01)),
+    ("adamax-wd-eps", optim.AdaMax, dict(lr=0.01, eps=1e-3, weight_decay=0.1)),
+    ("adamax-small-beta1-maximize", optim.AdaMax, dict(lr=0.01, betas=(0.3, 0.5), maximize=True)),
+    ("nadam", optim.Nadam, dict(lr=0.01)),
+    ("nadam-wd-momentum-decay", optim.Nadam, dict(lr=0.01, weight_decay=0.1, momentum_decay=0.3)),
+    ("nadam-decoupled-maximize", optim.Nadam, dict(lr=0.01, weight_decay=0.2, decoupled_weight_decay=True,
+                                                   maximize=True)),
+    ("nadam-small-beta1", optim.Nadam, dict(lr=0.01, betas=(0.3, 0.9), eps=1e-3)),
+    # β2 = 0.999 and 0.9 rectify from step 6 of the 12; β2 = 0.5 (ρ_∞ = 3) never does.
+    ("radam", optim.RAdam, dict(lr=0.01)),
+    ("radam-rectified-wd", optim.RAdam, dict(lr=0.01, betas=(0.9, 0.9), weight_decay=0.1)),
+    ("radam-decoupled-maximize", optim.RAdam, dict(lr=0.01, betas=(0.3, 0.9), weight_decay=0.2,
+                                                   decoupled_weight_decay=True, maximize=True)),
+    ("radam-never-rectified", optim.RAdam, dict(lr=0.01, betas=(0.9, 0.5), eps=1e-3)),
 ]
 
 
@@ -74,6 +91,23 @@ def test_kernel_path_is_bit_identical_to_numpy_path(name, rule, hyper, dtype, si
         assert ours.keys() == theirs.keys()
         for key in ours:
             assert np.array_equal(ours[key], theirs[key]), key
+
+
+@pytest.mark.parametrize("name, rule, hyper", CONFIGS, ids=[c[0] for c in CONFIGS])
+def test_the_kernel_path_really_runs_a_kernel(name, rule, hyper):
+    # Otherwise the test above would compare the plain body with itself.
+    p = Tensor(np.ones(4), requires_grad=True)
+    optimizer = rule([p], **hyper)
+    group = optimizer.param_groups[0]
+    state = optimizer._init_state(p.data, group)
+    if "step" in state:
+        state["step"] = 1
+    kernels.use_kernels("numba")
+    try:
+        assert kernels.fused_update_for(rule)(p.data, np.ones(4, np.float32), state, group) is True
+    finally:
+        kernels.use_kernels("auto")
+    assert not np.array_equal(p.data, np.ones(4))
 
 
 def test_kernels_are_chosen_only_where_they_apply():

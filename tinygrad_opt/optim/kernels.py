@@ -134,8 +134,8 @@ def _import_and_compile():
 
 # Flags: which options of a rule are on (one int, so a call passes few arguments: numba's
 # dispatcher costs about 0.15 µs per argument, which matters for small parameters).
-MAXIMIZE, WEIGHT_DECAY, NESTEROV, MOMENTUM, FIRST_STEP, DAMPENED, CENTERED, DECOUPLED, AMSGRAD, LERP_SMALL = (
-    1 << i for i in range(10))
+MAXIMIZE, WEIGHT_DECAY, NESTEROV, MOMENTUM, FIRST_STEP, DAMPENED, CENTERED, DECOUPLED, AMSGRAD, LERP_SMALL, RECTIFIED = (
+    1 << i for i in range(11))
 
 _last_constants = {}
 
@@ -159,7 +159,8 @@ def constants(dtype, *values):
 # The kernels. Each walks its C-contiguous arrays as flat views (`ravel`). Scalars arrive in
 # `c`, an array of the parameters' dtype; the loops use no literal constants (a Python literal
 # would make numba compute in float64). The flags select the options exactly as the `if`s of
-# the plain bodies do.
+# the plain bodies do. At most three arrays are unpacked per statement: with four
+# (`a, b, c, d = a.ravel(), ...`) numba 0.68's parallel loop silently left `p` unchanged.
 
 def _sgd(p, g, buf, c, flags):
     lr, wd, mu, one_minus_dampening = c[0], c[1], c[2], c[3]
@@ -249,6 +250,19 @@ def _rmsprop(p, g, square_avg, grad_avg, buf, c, flags):
             p[i] = p[i] - (gi * lr) / a                # θ ← θ − η·g / a_t
 
 
+def _adam_direction(g, p, wd, decay_factor, maximize, has_wd, decoupled):
+    """The Adam family's opening: g ← −g if maximize; then θ ← θ·(1 − ηλ) if the decay is
+    decoupled (AdamW), else g ← g + λ·θ. Returns (g, θ)."""
+    if maximize:
+        g = -g
+    if has_wd:
+        if decoupled:
+            p = p * decay_factor                       # θ ← θ·(1 − ηλ)   (AdamW)
+        else:
+            g = g + p * wd                             # g ← g + λ·θ
+    return g, p
+
+
 def _adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, c, flags):
     one_minus_beta1, lerp_complement, beta2, one_minus_beta2 = c[0], c[1], c[2], c[3]
     step_size, bias_correction2_sqrt, eps, wd, decay_factor = c[4], c[5], c[6], c[7], c[8]
@@ -257,15 +271,7 @@ def _adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, c, flags):
     p, g, exp_avg = p.ravel(), g.ravel(), exp_avg.ravel()
     exp_avg_sq, max_exp_avg_sq = exp_avg_sq.ravel(), max_exp_avg_sq.ravel()
     for i in prange(p.size):
-        gi = g[i]
-        if maximize:
-            gi = -gi
-        pi = p[i]
-        if has_wd:
-            if decoupled:
-                pi = pi * decay_factor                 # θ ← θ·(1 − ηλ)   (AdamW)
-            else:
-                gi = gi + pi * wd                      # g ← g + λ·θ
+        gi, pi = _adam_direction(g[i], p[i], wd, decay_factor, maximize, has_wd, decoupled)
         m = _lerp(exp_avg[i], gi, one_minus_beta1, lerp_complement, lerp_small)   # m_t
         exp_avg[i] = m
         v = exp_avg_sq[i] * beta2 + (gi * one_minus_beta2) * gi        # v_t
@@ -278,6 +284,74 @@ def _adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, c, flags):
             v = v_max
         denom = np.sqrt(v) / bias_correction2_sqrt + eps               # √v̂_t + ε
         p[i] = pi - (m * step_size) / denom            # θ ← θ − η·m̂_t / (√v̂_t + ε)
+
+
+def _adadelta(p, g, square_avg, acc_delta, c, flags):
+    lr, rho, one_minus_rho, eps, wd = c[0], c[1], c[2], c[3], c[4]
+    maximize, has_wd = flags & MAXIMIZE, flags & WEIGHT_DECAY
+    p, g, square_avg = p.ravel(), g.ravel(), square_avg.ravel()
+    acc_delta = acc_delta.ravel()
+    for i in prange(p.size):
+        gi = _direction(g[i], p[i], wd, maximize, has_wd)
+        s = square_avg[i] * rho + (gi * one_minus_rho) * gi             # E[g²]_t
+        square_avg[i] = s
+        delta = np.sqrt(acc_delta[i] + eps) / np.sqrt(s + eps) * gi     # δ_t = RMS[Δθ]_{t−1} / RMS[g]_t · g_t
+        acc_delta[i] = acc_delta[i] * rho + (delta * one_minus_rho) * delta  # E[Δθ²]_t
+        p[i] = p[i] - delta * lr                       # θ ← θ − η·δ_t
+
+
+def _adamax(p, g, exp_avg, exp_inf, c, flags):
+    one_minus_beta1, lerp_complement, beta2, eps, step_size, wd = c[0], c[1], c[2], c[3], c[4], c[5]
+    maximize, has_wd, lerp_small = flags & MAXIMIZE, flags & WEIGHT_DECAY, flags & LERP_SMALL
+    p, g, exp_avg = p.ravel(), g.ravel(), exp_avg.ravel()
+    exp_inf = exp_inf.ravel()
+    for i in prange(p.size):
+        gi = _direction(g[i], p[i], wd, maximize, has_wd)
+        m = _lerp(exp_avg[i], gi, one_minus_beta1, lerp_complement, lerp_small)   # m_t
+        exp_avg[i] = m
+        decayed, new = exp_inf[i] * beta2, np.abs(gi) + eps
+        u = decayed if decayed > new or decayed != decayed else new     # np.maximum (a NaN wins)
+        exp_inf[i] = u                                 # u_t = max(β2·u_{t−1}, |g_t| + ε)
+        p[i] = p[i] - step_size * (m / u)              # θ ← θ − η/(1 − β1^t) · m_t/u_t
+
+
+def _nadam(p, g, exp_avg, exp_avg_sq, c, flags):
+    one_minus_beta1, lerp_complement, beta2, one_minus_beta2, bias_correction2 = c[0], c[1], c[2], c[3], c[4]
+    eps, grad_step, momentum_step, wd, decay_factor = c[5], c[6], c[7], c[8], c[9]
+    maximize, has_wd, decoupled = flags & MAXIMIZE, flags & WEIGHT_DECAY, flags & DECOUPLED
+    lerp_small = flags & LERP_SMALL
+    p, g, exp_avg = p.ravel(), g.ravel(), exp_avg.ravel()
+    exp_avg_sq = exp_avg_sq.ravel()
+    for i in prange(p.size):
+        gi, pi = _adam_direction(g[i], p[i], wd, decay_factor, maximize, has_wd, decoupled)
+        m = _lerp(exp_avg[i], gi, one_minus_beta1, lerp_complement, lerp_small)   # m_t
+        exp_avg[i] = m
+        v = exp_avg_sq[i] * beta2 + (gi * one_minus_beta2) * gi        # v_t
+        exp_avg_sq[i] = v
+        d = np.sqrt(v / bias_correction2) + eps        # d_t = √v̂_t + ε
+        pi = pi - grad_step * (gi / d)                 # θ ← θ − η(1 − μ_t)/(1 − Π_t) · g_t/d_t
+        p[i] = pi - momentum_step * (m / d)            #       − η·μ_{t+1}/(1 − Π_{t+1}) · m_t/d_t
+
+
+def _radam(p, g, exp_avg, exp_avg_sq, c, flags):
+    one_minus_beta1, lerp_complement, beta2, one_minus_beta2, bias_correction1 = c[0], c[1], c[2], c[3], c[4]
+    lr, bias_correction2_sqrt, rect, eps, wd, decay_factor = c[5], c[6], c[7], c[8], c[9], c[10]
+    maximize, has_wd, decoupled = flags & MAXIMIZE, flags & WEIGHT_DECAY, flags & DECOUPLED
+    lerp_small, rectified = flags & LERP_SMALL, flags & RECTIFIED
+    p, g, exp_avg = p.ravel(), g.ravel(), exp_avg.ravel()
+    exp_avg_sq = exp_avg_sq.ravel()
+    for i in prange(p.size):
+        gi, pi = _adam_direction(g[i], p[i], wd, decay_factor, maximize, has_wd, decoupled)
+        m = _lerp(exp_avg[i], gi, one_minus_beta1, lerp_complement, lerp_small)   # m_t
+        exp_avg[i] = m
+        v = exp_avg_sq[i] * beta2 + (gi * one_minus_beta2) * gi        # v_t
+        exp_avg_sq[i] = v
+        m_hat = m / bias_correction1                   # m̂_t
+        if rectified:
+            adaptive = bias_correction2_sqrt / (np.sqrt(v) + eps)      # √(1 − β2^t) / (√v_t + ε)
+            p[i] = pi - ((m_hat * lr) * adaptive) * rect  # θ ← θ − η·m̂_t·√(1 − β2^t)/(√v_t + ε)·r_t
+        else:
+            p[i] = pi - m_hat * lr                     # θ ← θ − η·m̂_t
 
 
 # ---------------------------------------------------------------------------------------------
@@ -366,7 +440,64 @@ def _adam_update(p, grad, state, group):
     return True
 
 
-# The class whose body each fused update replaces (module and name, so nothing here imports a rule).
+def _adadelta_update(p, grad, state, group):
+    kernel = kernel_for("adadelta", p, grad, state["square_avg"], state["acc_delta"])
+    if kernel is None:
+        return False
+    rho = group["rho"]
+    kernel(p, grad, state["square_avg"], state["acc_delta"],
+           constants(p.dtype, group["lr"], rho, 1 - rho, group["eps"], group["weight_decay"]), int(_flags(group)))
+    return True
+
+
+def _adamax_update(p, grad, state, group):
+    kernel = kernel_for("adamax", p, grad, state["exp_avg"], state["exp_inf"])
+    if kernel is None:
+        return False
+    (beta1, beta2), t = group["betas"], state["step"]
+    flags = _flags(group) | (abs(1 - beta1) < 0.5 and LERP_SMALL)
+    kernel(p, grad, state["exp_avg"], state["exp_inf"],
+           constants(p.dtype, 1 - beta1, 1 - (1 - beta1), beta2, group["eps"], group["lr"] / (1 - beta1 ** t),
+                     group["weight_decay"]), int(flags))
+    return True
+
+
+def _nadam_update(p, grad, state, group):
+    kernel = kernel_for("nadam", p, grad, state["exp_avg"], state["exp_avg_sq"])
+    if kernel is None:
+        return False
+    lr, (beta1, beta2), t, psi, wd = group["lr"], group["betas"], state["step"], group["momentum_decay"], \
+        group["weight_decay"]
+    mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))               # μ_t
+    mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))    # μ_{t+1}
+    # Π_t = Π_{t−1}·μ_t, once per step here, where the plain body would have done it; kept a
+    # Python float as the body keeps it.
+    state["mu_product"] = mu_product = float(state["mu_product"] * mu)
+    flags = _flags(group) | (group["decoupled_weight_decay"] and DECOUPLED) | (abs(1 - beta1) < 0.5 and LERP_SMALL)
+    kernel(p, grad, state["exp_avg"], state["exp_avg_sq"],
+           constants(p.dtype, 1 - beta1, 1 - (1 - beta1), beta2, 1 - beta2, 1 - beta2 ** t, group["eps"],
+                     lr * (1.0 - mu) / (1.0 - mu_product), lr * mu_next / (1.0 - mu_product * mu_next),
+                     wd, 1 - lr * wd), int(flags))
+    return True
+
+
+def _radam_update(p, grad, state, group):
+    kernel = kernel_for("radam", p, grad, state["exp_avg"], state["exp_avg_sq"])
+    if kernel is None:
+        return False
+    from .radam import _rectification  # the rule's own r_t, so the two paths cannot disagree on it
+    lr, (beta1, beta2), t, wd = group["lr"], group["betas"], state["step"], group["weight_decay"]
+    rect = _rectification(t, beta2)                                          # r_t, or None while ρ_t ≤ 5
+    flags = _flags(group) | (group["decoupled_weight_decay"] and DECOUPLED) | (
+        abs(1 - beta1) < 0.5 and LERP_SMALL) | (rect is not None and RECTIFIED)
+    kernel(p, grad, state["exp_avg"], state["exp_avg_sq"],
+           constants(p.dtype, 1 - beta1, 1 - (1 - beta1), beta2, 1 - beta2, 1 - beta1 ** t, lr,
+                     (1 - beta2 ** t) ** 0.5, 0.0 if rect is None else rect, group["eps"], wd, 1 - lr * wd),
+           int(flags))
+    return True
+
+
+# The class whose body each fused update replaces (module and name, so the table imports no rule).
 _FUSED = {
     "tinygrad_opt.optim.sgd.SGD": _sgd_update,
     "tinygrad_opt.optim.momentum.Momentum": _momentum_update,
@@ -374,6 +505,10 @@ _FUSED = {
     "tinygrad_opt.optim.adagrad.AdaGrad": _adagrad_update,
     "tinygrad_opt.optim.rmsprop.RMSProp": _rmsprop_update,
     "tinygrad_opt.optim.adam.Adam": _adam_update,
+    "tinygrad_opt.optim.adadelta.Adadelta": _adadelta_update,
+    "tinygrad_opt.optim.adamax.AdaMax": _adamax_update,
+    "tinygrad_opt.optim.nadam.Nadam": _nadam_update,
+    "tinygrad_opt.optim.radam.RAdam": _radam_update,
 }
 
 
@@ -382,10 +517,12 @@ def _compile(numba):
     import types
 
     helpers = {name: numba.njit(inline="always")(function)
-               for name, function in (("_lerp", _lerp), ("_direction", _direction))}
+               for name, function in (("_lerp", _lerp), ("_direction", _direction),
+                                      ("_adam_direction", _adam_direction))}
     compiled = {}
     for name, function in (("sgd", _sgd), ("momentum", _momentum), ("adagrad", _adagrad),
-                           ("rmsprop", _rmsprop), ("adam", _adam)):
+                           ("rmsprop", _rmsprop), ("adam", _adam), ("adadelta", _adadelta),
+                           ("adamax", _adamax), ("nadam", _nadam), ("radam", _radam)):
         variants = []
         for parallel in (False, True):
             namespace = dict(function.__globals__, **helpers, prange=numba.prange if parallel else range)
