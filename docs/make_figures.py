@@ -50,14 +50,35 @@ TRAJECTORY_SURFACES = ("beale", "saddle", "rosenbrock")
 TRAJECTORY_STEPS = 300
 
 
+# Rules that are a registered rule with one option rather than a class of their own, but have a
+# page of their own and so their own figures: name → (the registered rule, its options).
+VARIANTS = {"amsgrad": ("adam", {"amsgrad": True})}
+
+
 def figure_rules():
     """Every rule that gets its own figures: the notes' five, then each other rule of the
-    optim registry that has a page of its own (docs/optimizers/NAME.md) to show them."""
+    optim registry, and each of `VARIANTS`, that has a page of its own
+    (docs/optimizers/NAME.md) to show them."""
     from tinygrad_opt.optim import registry
 
     return registry.NOTES_RULES + tuple(
-        name for name in registry.names()
+        name for name in (*registry.names(), *VARIANTS)
         if name not in registry.NOTES_RULES and (DOCS / "optimizers" / f"{name}.md").exists())
+
+
+def figure_optimizers(surface):
+    """`figure_rules()` as `lab.trajectories` takes them: a registered rule by its name, a
+    variant as a (name, factory) pair with its rule's learning rate on `surface` and the
+    notes' values, so AMSGrad runs exactly as Adam does but for `amsgrad=True`."""
+    from tinygrad_opt.lab.rules import DEFAULT_LRS
+    from tinygrad_opt.optim import registry
+
+    def variant(name):
+        base, options = VARIANTS[name]
+        rule, lr = registry.RULES[base], surface.lrs.get(base, DEFAULT_LRS[base])
+        return name, lambda params: rule.cls(params, lr=lr, **rule.notes, **options)
+
+    return [variant(name) if name in VARIANTS else name for name in figure_rules()]
 
 
 # ----------------------------------------------------------------------------- writing files
@@ -225,7 +246,7 @@ def make_trajectories():
     rules = figure_rules()
     for name in TRAJECTORY_SURFACES:
         surface = make_surface(name)
-        result = trajectories(surface, rules, steps=TRAJECTORY_STEPS)
+        result = trajectories(surface, figure_optimizers(surface), steps=TRAJECTORY_STEPS)
         notes = {rule: result[rule] for rule in NOTES_RULES}
         figure = plot_trajectories(notes, surface, figsize=(7, 6.8))
         written.append(save_png(figure, FIGURES / f"{name}_all.png", dpi=80))
