@@ -7,9 +7,14 @@ first step), then timed `--repeat` times; the median is reported.
 
 Columns: tinygrad_opt; torch.optim's default CPU path (the per-tensor `_single_tensor_*`
 loop) and `foreach=True` (multi-tensor kernels) when torch is installed, with the ratio
-tinygrad_opt / torch (below 1 means tinygrad_opt is faster).
+tinygrad_opt / torch (below 1 means tinygrad_opt is faster). With `--numpy-path`, two more:
+the same step on tinygrad_opt's plain numpy bodies (`use_kernels("numpy")`) timed round by
+round beside the default path, and the ratio default / numpy. `--statistic min` reports the
+fastest step instead of the median: on a machine shared with other jobs, the cost of a step
+when nothing else got in its way.
 
-    python benchmarks/bench_optim.py [--repeat 30] [--rules sgd,adam] [--torch-threads 1]
+    python benchmarks/bench_optim.py [--repeat 30] [--rules sgd,adam] [--torch-threads 1] [--numpy-path]
+                                     [--statistic median|min]
 """
 import argparse
 import os
@@ -23,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _machine import describe_machine  # noqa: E402
 
 import tinygrad_opt as tg  # noqa: E402
-from tinygrad_opt.optim import registry  # noqa: E402
+from tinygrad_opt.optim import kernels, registry  # noqa: E402
 
 SHAPES = [(1024, 784), (1024,), (1024, 1024), (1024,), (10, 1024), (10,)]
 
@@ -47,6 +52,9 @@ RULES = {row: (registry.RULES[rule].cls, torch_name, dict(lr=registry.RULES[rule
          for row, (rule, torch_name, options) in ROWS.items()}
 
 
+STATISTICS = {"median": statistics.median, "min": min}
+
+
 def make_arrays(seed=0):
     rng = np.random.default_rng(seed)
     params = [(0.05 * rng.standard_normal(shape)).astype(np.float32) for shape in SHAPES]
@@ -54,9 +62,10 @@ def make_arrays(seed=0):
     return params, grads
 
 
-def median_step_times(steps, repeat, warmup=3):
-    """Median seconds per call of each function in `steps`, timed in turn round by round (so a
-    busy machine slows every column alike rather than whichever ran during the busy spell)."""
+def step_times(steps, repeat, warmup=3, statistic=statistics.median):
+    """Median (or `statistic`) seconds per call of each function in `steps`, timed in turn round
+    by round (so a busy machine slows every column alike rather than whichever ran during the
+    busy spell)."""
     for step in steps:
         for _ in range(warmup):
             step()
@@ -66,7 +75,7 @@ def median_step_times(steps, repeat, warmup=3):
             start = time.perf_counter()
             step()
             record.append(time.perf_counter() - start)
-    return [statistics.median(record) for record in times]
+    return [statistic(record) for record in times]
 
 
 def tinygrad_step(rule, options, arrays):
@@ -74,6 +83,18 @@ def tinygrad_step(rule, options, arrays):
     for p, g in zip(params, arrays[1]):
         p.grad = tg.Tensor(g)
     return rule(params, **options).step
+
+
+def numpy_path_step(rule, options, arrays):
+    step = tinygrad_step(rule, options, arrays)
+
+    def on_numpy():
+        kernels.use_kernels("numpy")
+        try:
+            step()
+        finally:
+            kernels.use_kernels("auto")
+    return on_numpy
 
 
 def torch_step(torch, name, options, arrays, foreach):
@@ -95,6 +116,10 @@ def main(argv=None):
     parser.add_argument("--torch-threads", type=int, default=None,
                         help="torch.set_num_threads(N) first (default: torch's own choice; numpy's "
                              "ufuncs always use one thread)")
+    parser.add_argument("--numpy-path", action="store_true",
+                        help="also time tinygrad_opt's plain numpy bodies, beside the default path")
+    parser.add_argument("--statistic", choices=tuple(STATISTICS), default="median",
+                        help="report each column's median step (default) or its fastest")
     args = parser.parse_args(argv)
     names = [name.strip() for name in args.rules.split(",") if name.strip()]
     unknown = [name for name in names if name not in RULES]
@@ -111,9 +136,11 @@ def main(argv=None):
     count = sum(p.size for p in arrays[0])
     print(describe_machine())
     print(f"optimizer step on {count:,} float32 parameters in {len(SHAPES)} tensors, "
-          f"median of {args.repeat} steps\n")
+          f"{args.statistic} of {args.repeat} steps\n")
 
     header = f"{'rule':14s} {'tinygrad_opt':>13s}"
+    if args.numpy_path:
+        header += f" {'numpy path':>10s} {'ratio':>6s}"
     if torch is not None:
         header += f" {'torch':>10s} {'ratio':>6s} {'foreach':>10s} {'ratio':>6s}"
     print(header)
@@ -121,11 +148,16 @@ def main(argv=None):
     for name in names:
         rule, torch_name, options = RULES[name]
         steps = [tinygrad_step(rule, options, arrays)]
+        if args.numpy_path:
+            steps.append(numpy_path_step(rule, options, arrays))
         if torch is not None:
             steps += [torch_step(torch, torch_name, options, arrays, foreach=False),
                       torch_step(torch, torch_name, options, arrays, foreach=True)]
-        ours, *theirs = median_step_times(steps, args.repeat)
+        ours, *theirs = step_times(steps, args.repeat, statistic=STATISTICS[args.statistic])
         line = f"{name:14s} {ours * 1e3:10.2f} ms"
+        if args.numpy_path:
+            plain = theirs.pop(0)
+            line += f" {plain * 1e3:7.2f} ms {ours / plain:5.2f}x"
         if theirs:
             single, multi = theirs
             line += f" {single * 1e3:7.2f} ms {ours / single:5.2f}x {multi * 1e3:7.2f} ms {ours / multi:5.2f}x"
