@@ -263,6 +263,16 @@ def _adam_direction(g, p, wd, decay_factor, maximize, has_wd, decoupled):
     return g, p
 
 
+def _moments(exp_avg, exp_avg_sq, i, g, one_minus_beta1, lerp_complement, beta2, one_minus_beta2, lerp_small):
+    """Adam's two moments of element i, stored and returned: m_t = lerp(m_{t−1}, g, 1 − β1),
+    v_t = β2·v_{t−1} + (1 − β2)·g·g."""
+    m = _lerp(exp_avg[i], g, one_minus_beta1, lerp_complement, lerp_small)
+    exp_avg[i] = m
+    v = exp_avg_sq[i] * beta2 + (g * one_minus_beta2) * g
+    exp_avg_sq[i] = v
+    return m, v
+
+
 def _adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, c, flags):
     one_minus_beta1, lerp_complement, beta2, one_minus_beta2 = c[0], c[1], c[2], c[3]
     step_size, bias_correction2_sqrt, eps, wd, decay_factor = c[4], c[5], c[6], c[7], c[8]
@@ -324,10 +334,8 @@ def _nadam(p, g, exp_avg, exp_avg_sq, c, flags):
     exp_avg_sq = exp_avg_sq.ravel()
     for i in prange(p.size):
         gi, pi = _adam_direction(g[i], p[i], wd, decay_factor, maximize, has_wd, decoupled)
-        m = _lerp(exp_avg[i], gi, one_minus_beta1, lerp_complement, lerp_small)   # m_t
-        exp_avg[i] = m
-        v = exp_avg_sq[i] * beta2 + (gi * one_minus_beta2) * gi        # v_t
-        exp_avg_sq[i] = v
+        m, v = _moments(exp_avg, exp_avg_sq, i, gi, one_minus_beta1, lerp_complement, beta2, one_minus_beta2,
+                        lerp_small)                    # m_t, v_t
         d = np.sqrt(v / bias_correction2) + eps        # d_t = √v̂_t + ε
         pi = pi - grad_step * (gi / d)                 # θ ← θ − η(1 − μ_t)/(1 − Π_t) · g_t/d_t
         p[i] = pi - momentum_step * (m / d)            #       − η·μ_{t+1}/(1 − Π_{t+1}) · m_t/d_t
@@ -342,10 +350,8 @@ def _radam(p, g, exp_avg, exp_avg_sq, c, flags):
     exp_avg_sq = exp_avg_sq.ravel()
     for i in prange(p.size):
         gi, pi = _adam_direction(g[i], p[i], wd, decay_factor, maximize, has_wd, decoupled)
-        m = _lerp(exp_avg[i], gi, one_minus_beta1, lerp_complement, lerp_small)   # m_t
-        exp_avg[i] = m
-        v = exp_avg_sq[i] * beta2 + (gi * one_minus_beta2) * gi        # v_t
-        exp_avg_sq[i] = v
+        m, v = _moments(exp_avg, exp_avg_sq, i, gi, one_minus_beta1, lerp_complement, beta2, one_minus_beta2,
+                        lerp_small)                    # m_t, v_t
         m_hat = m / bias_correction1                   # m̂_t
         if rectified:
             adaptive = bias_correction2_sqrt / (np.sqrt(v) + eps)      # √(1 − β2^t) / (√v_t + ε)
@@ -516,9 +522,11 @@ def _compile(numba):
     """Compile every kernel twice: a serial loop, and one whose `prange` spreads over cores."""
     import types
 
-    helpers = {name: numba.njit(inline="always")(function)
-               for name, function in (("_lerp", _lerp), ("_direction", _direction),
-                                      ("_adam_direction", _adam_direction))}
+    helpers = {}
+    for function in (_lerp, _direction, _adam_direction, _moments):  # a helper may call those before it
+        namespace = dict(function.__globals__, **helpers)
+        helpers[function.__name__] = numba.njit(inline="always")(
+            types.FunctionType(function.__code__, namespace, function.__name__))
     compiled = {}
     for name, function in (("sgd", _sgd), ("momentum", _momentum), ("adagrad", _adagrad),
                            ("rmsprop", _rmsprop), ("adam", _adam), ("adadelta", _adadelta),
