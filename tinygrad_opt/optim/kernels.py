@@ -160,7 +160,7 @@ def constants(dtype, *values):
 # `c`, an array of the parameters' dtype; the loops use no literal constants (a Python literal
 # would make numba compute in float64). The flags select the options exactly as the `if`s of
 # the plain bodies do. At most three arrays are unpacked per statement: with four
-# (`a, b, c, d = a.ravel(), ...`) numba 0.68's parallel loop silently left `p` unchanged.
+# (`a, b, c, d = a.ravel(), ...`) numba 0.68's parallel loop silently gave wrong results.
 
 def _sgd(p, g, buf, c, flags):
     lr, wd, mu, one_minus_dampening = c[0], c[1], c[2], c[3]
@@ -282,6 +282,8 @@ def _adam(p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, c, flags):
     exp_avg_sq, max_exp_avg_sq = exp_avg_sq.ravel(), max_exp_avg_sq.ravel()
     for i in prange(p.size):
         gi, pi = _adam_direction(g[i], p[i], wd, decay_factor, maximize, has_wd, decoupled)
+        # m_t and v_t written out, not through `_moments`: through it this serial loop took 6 ms
+        # instead of 2.2 on 1.86 M numbers (Nadam's and RAdam's loops did not slow).
         m = _lerp(exp_avg[i], gi, one_minus_beta1, lerp_complement, lerp_small)   # m_t
         exp_avg[i] = m
         v = exp_avg_sq[i] * beta2 + (gi * one_minus_beta2) * gi        # v_t
@@ -472,8 +474,8 @@ def _nadam_update(p, grad, state, group):
     kernel = kernel_for("nadam", p, grad, state["exp_avg"], state["exp_avg_sq"])
     if kernel is None:
         return False
-    lr, (beta1, beta2), t, psi, wd = group["lr"], group["betas"], state["step"], group["momentum_decay"], \
-        group["weight_decay"]
+    lr, (beta1, beta2), t, wd = group["lr"], group["betas"], state["step"], group["weight_decay"]
+    psi = group["momentum_decay"]
     mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))               # μ_t
     mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))    # μ_{t+1}
     # Π_t = Π_{t−1}·μ_t, once per step here, where the plain body would have done it; kept a
