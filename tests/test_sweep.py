@@ -25,7 +25,9 @@ from tinygrad_opt.compare import compare_optimizers, load_dataset
 from tinygrad_opt.sweep import (ProcessPool, SweepStore, Workload, export_trials,
                                 format_summary, make_grid, parse_lrs, parse_set, plot_sensitivity, run_sweep,
                                 run_trial, summarize, summary_dict)
+from tinygrad_opt.lab.styles import rule_style
 from tinygrad_opt.sweep import executors
+from tinygrad_opt.sweep.report import sensitivity_styles
 
 TINY = Workload.dataset("digits", hidden=(8,), epochs=2)
 RESULT_COLUMNS = ("key", "label", "lr", "seed", "final_train_loss", "best_train_loss", "test_accuracy",
@@ -466,6 +468,15 @@ def test_summary_pools_seeds_and_picks_the_best_rate_that_never_diverged(small_s
     assert json.loads(json.dumps(document))[1]["best_lr"] == by_rule["adam"].best.lr
 
 
+def test_a_rules_further_settings_keep_its_colour_and_marker_with_other_dashes():
+    rows = [{"workload": "w", "label": label, "optimizer": label.split()[0], "lr": 0.1, "target": None,
+             "diverged": False, "test_accuracy": None, "final_train_loss": 1.0, "curve": {"loss": [1.0]}}
+            for label in ("rmsprop alpha=0.9", "rmsprop alpha=0.99", "sgd")]
+    styles = dict(zip(["sgd", "rmsprop alpha=0.9", "rmsprop alpha=0.99"], sensitivity_styles(summarize(rows))))
+    assert styles["sgd"] == rule_style("sgd") and styles["rmsprop alpha=0.9"] == rule_style("rmsprop")
+    assert styles["rmsprop alpha=0.99"] == rule_style("rmsprop")._replace(linestyle="-")
+
+
 def test_export_writes_every_trial_as_csv_or_json(small_sweep, tmp_path):
     import csv
 
@@ -490,4 +501,7 @@ def test_sensitivity_plot_draws_a_line_and_band_per_rule_and_marks_divergence(sm
     crosses = [line for line in accuracy_axes.get_lines() if line.get_marker() == "x" and len(line.get_xdata())]
     assert [list(line.get_xdata()) for line in crosses] == [[1e4]] and crosses[0].get_color() == lines["sgd"].get_color()
     assert len(accuracy_axes.collections) == 2            # one ±1 std band per rule
+    for label, line in lines.items():                     # each rule in its style of every plot
+        if label in ("sgd", "adam"):
+            assert (line.get_color(), line.get_marker()) == (rule_style(label).color, rule_style(label).marker)
     assert (tmp_path / "sensitivity.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

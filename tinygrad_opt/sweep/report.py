@@ -266,9 +266,8 @@ def _diverged_mark():
 
 
 def _draw_metric(ax, summaries, metric, show_target):
-    diverged_mark = _diverged_mark()
-
     name, higher = METRICS[metric]
+    diverged_mark = _diverged_mark()
     for index, (s, style) in enumerate(zip(summaries, sensitivity_styles(summaries))):
         color = style.color
         finished = [p for p in s.points if p.values]
