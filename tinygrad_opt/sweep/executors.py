@@ -220,7 +220,11 @@ class DaskCluster(InProcess):
         try:
             for _ in futures:
                 future = finished.get()
-                yield by_key[future.key], future.result()
+                result = future.result()
+                # The cluster may forget it now: were the worker holding it lost later, the
+                # scheduler would run the trial again only to hold its result once more.
+                future.release()
+                yield by_key[future.key], result
         finally:
             self._client.cancel([future for future in futures if not future.done()])
 
