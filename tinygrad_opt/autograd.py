@@ -41,6 +41,8 @@ _restore = contextvars.ContextVar("tinygrad_opt.grad_mode_to_restore", default=(
 _scope = contextvars.ContextVar("tinygrad_opt.scope", default=())
 # Numbers every recorded op in recording order; backward visits ops from the highest down.
 _sequence = itertools.count()
+next_sequence = _sequence.__next__
+"""The next number of the one sequence that orders recorded ops and in-place changes."""
 
 
 def is_grad_enabled() -> bool:
@@ -253,7 +255,13 @@ def run_backward(root, gradient, retain_graph=False, on_gradient=None, accumulat
 
 
 def _handed_out_twice(array, arrays):
-    return sum(1 for other in arrays if other is array) > 1
+    seen = False
+    for other in arrays:
+        if other is array:
+            if seen:
+                return True
+            seen = True
+    return False
 
 
 # ----------------------------------------------------------------------------- create_graph

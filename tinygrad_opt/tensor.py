@@ -137,14 +137,15 @@ class Tensor:
         return tensor
 
     def _counter(self):
-        """The one-element list counting in-place changes of the data, shared with views of it.
+        """[version, when]: how many times the data was changed in place, and the op sequence
+        number (`autograd.next_sequence`) at the last change; shared with views of the data.
 
         Made on first need (an op saving this tensor, a view of it, an in-place change): most
         tensors never need one, and each is one more object for the garbage collector.
         """
         counter = self._version_counter
         if counter is None:
-            counter = self._version_counter = [0]
+            counter = self._version_counter = [0, -1]
         return counter
 
     # ----------------------------------------------------------------- properties
@@ -215,8 +216,7 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self.data.shape[0]))
 
-    def __hash__(self):
-        return id(self)
+    __hash__ = object.__hash__   # by identity (== is elementwise), without a Python-level call
 
     # ----------------------------------------------------------------- conversion
     def item(self):
@@ -362,7 +362,9 @@ class Tensor:
                 "use the out-of-place form (x = x + y instead of x += y)")
 
     def _changed_in_place(self):
-        self._counter()[0] += 1
+        counter = self._counter()
+        counter[0] += 1
+        counter[1] = autograd.next_sequence()
         return self
 
     def _inplace(self, ufunc, other):

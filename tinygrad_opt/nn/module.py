@@ -21,6 +21,8 @@ from .. import autograd
 from ..tensor import Tensor, to_arguments
 from .parameter import Parameter
 
+_scope = autograd._scope  # the labels of the enclosing scopes (see autograd.scope)
+
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     """What `load_state_dict` returns: the keys it expected but did not get, and the others."""
@@ -81,8 +83,12 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
-        with autograd.scope(self):
+        # `with autograd.scope(self):` by hand: a module call is the hot path of a small model.
+        token = _scope.set(_scope.get() + (self,))
+        try:
             return self.forward(*args, **kwargs)
+        finally:
+            _scope.reset(token)
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name, value):

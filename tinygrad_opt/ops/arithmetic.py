@@ -19,8 +19,8 @@ class Add(Function):
         return a + b
 
     def backward(self, grad):
-        grad_a = unbroadcast(grad, self.a_shape) if self.inputs[0].requires_grad else None
-        grad_b = unbroadcast(grad, self.b_shape) if self.inputs[1].requires_grad else None
+        grad_a = unbroadcast(grad, self.a_shape) if self.inputs[0]._requires_grad else None
+        grad_b = unbroadcast(grad, self.b_shape) if self.inputs[1]._requires_grad else None
         return grad_a, grad_b
 
     backward_graph = backward  # the same lines work on Tensors
@@ -37,8 +37,8 @@ class Sub(Function):
         return a - b
 
     def backward(self, grad):
-        grad_a = unbroadcast(grad, self.a_shape) if self.inputs[0].requires_grad else None
-        grad_b = unbroadcast(-grad, self.b_shape) if self.inputs[1].requires_grad else None
+        grad_a = unbroadcast(grad, self.a_shape) if self.inputs[0]._requires_grad else None
+        grad_b = unbroadcast(-grad, self.b_shape) if self.inputs[1]._requires_grad else None
         return grad_a, grad_b
 
     backward_graph = backward
@@ -55,8 +55,8 @@ class Mul(Function):
 
     def backward(self, grad):
         a, b = self.saved_tensors
-        grad_a = unbroadcast(grad * b, a.shape) if self.inputs[0].requires_grad else None
-        grad_b = unbroadcast(grad * a, b.shape) if self.inputs[1].requires_grad else None
+        grad_a = unbroadcast(grad * b, a.shape) if self.inputs[0]._requires_grad else None
+        grad_b = unbroadcast(grad * a, b.shape) if self.inputs[1]._requires_grad else None
         return grad_a, grad_b
 
     def backward_graph(self, grad):
@@ -78,8 +78,8 @@ class Div(Function):
 
     def backward(self, grad):
         a, b = self.saved_tensors
-        grad_a = unbroadcast(grad / b, a.shape) if self.inputs[0].requires_grad else None
-        grad_b = unbroadcast(-grad * a / (b * b), b.shape) if self.inputs[1].requires_grad else None
+        grad_a = unbroadcast(grad / b, a.shape) if self.inputs[0]._requires_grad else None
+        grad_b = unbroadcast(-grad * a / (b * b), b.shape) if self.inputs[1]._requires_grad else None
         return grad_a, grad_b
 
     def backward_graph(self, grad):
@@ -229,9 +229,9 @@ class Pow(Function):
     def backward(self, grad):
         a, b, out = self.saved_tensors
         grad_a = grad_b = None
-        if self.inputs[0].requires_grad:
+        if self.inputs[0]._requires_grad:
             grad_a = unbroadcast(grad * b * a ** (b - 1), a.shape)
-        if self.inputs[1].requires_grad:
+        if self.inputs[1]._requires_grad:
             with np.errstate(divide="ignore", invalid="ignore"):
                 log_a = np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0).astype(out.dtype, copy=False)
             grad_b = unbroadcast(grad * out * log_a, b.shape)

@@ -83,7 +83,7 @@ def _versions_of(saved, inputs, out):
             tensor = out if array is out.data else _tensor_viewed_by(array, inputs + (out,))
             if tensor is None:
                 continue
-        counter = tensor._counter()
+        counter = tensor._version_counter or tensor._counter()
         versions += (counter, counter[0])
     return versions
 
@@ -100,7 +100,11 @@ def _tensor_viewed_by(array, tensors):
 def _ints_take_float_dtype(arrays):
     """PyTorch's mixing rule: integer and bool operands of an op with a float operand take that
     float dtype (numpy alone would turn int64 with float32 into float64)."""
-    if all(a.dtype == arrays[0].dtype for a in arrays):
+    dtype = arrays[0].dtype
+    for a in arrays:
+        if a.dtype != dtype:
+            break
+    else:
         return arrays
     floats = [a for a in arrays if a.dtype.kind == "f"]
     if not floats or len(floats) == len(arrays):
@@ -136,9 +140,6 @@ class Function:
     saved_tensors = ()
     _saved_versions = ()
     _released = False
-    # The versions of the inputs when the op ran, kept only when one had a version counter
-    # (otherwise every version was 0): `backward_graph` reads the input tensors themselves.
-    _input_versions = ()
     # False for ops whose `backward_graph` reads no input's values (only shapes or nothing).
     graph_reads_inputs = True
 
@@ -189,16 +190,12 @@ class Function:
         out._requires_grad = True
         out.grad_fn = fn
         fn.inputs = inputs
-        fn.seq = next(autograd._sequence)
+        fn.seq = next(_sequence)
         scope = _current_scope()
         if scope:
             fn.scope = scope
         if fn.saved_tensors:
             fn._saved_versions = _versions_of(fn.saved_tensors, inputs, out)
-        for tensor in inputs:
-            if tensor._version_counter is not None:
-                fn._input_versions = tuple(tensor._version for tensor in inputs)
-                break
         return out
 
     @classmethod
@@ -215,8 +212,6 @@ class Function:
             out._requires_grad = True
             out.grad_fn = fn
             fn.inputs = (tensor,)
-            if tensor._version_counter is not None:
-                fn._input_versions = (tensor._version,)
             fn.seq = next(_sequence)
             scope = _current_scope()
             if scope:
@@ -266,17 +261,20 @@ class Function:
 
     def check_input_versions(self):
         """Raise if an input this op's `backward_graph` reads was changed in place since forward
-        (`backward(create_graph=True)` computes with the input tensors, not the saved arrays)."""
+        (`backward(create_graph=True)` computes with the input tensors, not the saved arrays).
+
+        Every in-place change notes the op sequence number at that moment, so a change after
+        this op was recorded (`self.seq`) shows without recording anything in forward."""
         if not self.graph_reads_inputs:
             return
-        recorded = self._input_versions or (0,) * len(self.inputs)
-        for position, (tensor, version) in enumerate(zip(self.inputs, recorded)):
-            if tensor._version != version:
+        for position, tensor in enumerate(self.inputs):
+            counter = tensor._version_counter
+            if counter is not None and counter[1] > self.seq:
                 raise RuntimeError(
                     f"Input {position} of {self.name} has been modified by an in-place operation since "
-                    f"forward (its version is {tensor._version}, expected {version}); a gradient with "
-                    "create_graph=True is computed from the inputs themselves and would be wrong. Use an "
-                    "out-of-place operation, or .clone() the tensor before changing it in place.")
+                    f"forward (its version is now {counter[0]}); a gradient with create_graph=True is "
+                    "computed from the inputs themselves and would be wrong. Use an out-of-place "
+                    "operation, or .clone() the tensor before changing it in place.")
 
     def release(self):
         """Drop the arrays forward saved (the graph's structure — `inputs` — stays for drawing)."""

@@ -50,7 +50,7 @@ class MSE(Function):
     def backward(self, grad):
         diff, = self.saved_tensors
         grad_input = (2 * _per_element(grad, self.reduction, diff.size)) * diff
-        return grad_input, (-grad_input if self.inputs[1].requires_grad else None)
+        return grad_input, (-grad_input if self.inputs[1]._requires_grad else None)
 
     def graph(self, input, target):
         diff = input - target
@@ -71,7 +71,7 @@ class L1(Function):
     def backward(self, grad):
         diff, = self.saved_tensors
         grad_input = _per_element(grad, self.reduction, diff.size) * np.sign(diff)
-        return grad_input, (-grad_input if self.inputs[1].requires_grad else None)
+        return grad_input, (-grad_input if self.inputs[1]._requires_grad else None)
 
     def graph(self, input, target):
         diff = input - target
@@ -99,7 +99,7 @@ class Huber(Function):
         diff, = self.saved_tensors
         slope = np.clip(diff, -self.delta, self.delta)
         grad_input = _per_element(grad, self.reduction, diff.size) * slope
-        return grad_input, (-grad_input if self.inputs[1].requires_grad else None)
+        return grad_input, (-grad_input if self.inputs[1]._requires_grad else None)
 
     def graph(self, input, target):
         diff = input - target
@@ -222,7 +222,7 @@ class CrossEntropy(Function):
         if len(self.inputs) == 1:
             return grad_logits
         grad_target = None
-        if self.inputs[1].requires_grad:
+        if self.inputs[1]._requires_grad:
             rows = -(1 - self.smoothing) * log_p * g
             if weight is not None:
                 rows = rows * weight
@@ -312,7 +312,7 @@ class BinaryCrossEntropy(Function):
         if w is not None:
             g = g * w
         grad_input = g * (x - y) / np.maximum(x * (1 - x), _EPSILON)
-        grad_target = g * (log_1mx - log_x) if self.inputs[1].requires_grad else None
+        grad_target = g * (log_1mx - log_x) if self.inputs[1]._requires_grad else None
         return grad_input.astype(x.dtype, copy=False), grad_target
 
     def graph(self, input, target):
@@ -359,7 +359,7 @@ class BinaryCrossEntropyWithLogits(Function):
         with np.errstate(under="ignore"):
             grad_input = g * ((1 - y) - rho * sigmoid_neg)
             grad_target = None
-            if self.inputs[1].requires_grad:
+            if self.inputs[1]._requires_grad:
                 d_target = -x if pos_weight is None else -x + (pos_weight - 1) * softplus_neg
                 grad_target = g * d_target
         return grad_input.astype(x.dtype, copy=False), grad_target

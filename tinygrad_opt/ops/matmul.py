@@ -34,8 +34,8 @@ class MatMul(Function):
     def backward(self, grad):
         a, b = self.saved_tensors
         if a.ndim == 2 and b.ndim == 2:  # the common case, without reshaping
-            grad_a = grad @ b.T if self.inputs[0].requires_grad else None
-            grad_b = a.T @ grad if self.inputs[1].requires_grad else None
+            grad_a = grad @ b.T if self.inputs[0]._requires_grad else None
+            grad_b = a.T @ grad if self.inputs[1]._requires_grad else None
             return grad_a, grad_b
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
@@ -45,9 +45,9 @@ class MatMul(Function):
         if a.ndim == 1:
             grad2 = grad2[..., None, :]
         grad_a = grad_b = None
-        if self.inputs[0].requires_grad:
+        if self.inputs[0]._requires_grad:
             grad_a = unbroadcast(grad2 @ _swap_last(b2), a2.shape).reshape(a.shape)
-        if self.inputs[1].requires_grad:
+        if self.inputs[1]._requires_grad:
             grad_b = unbroadcast(_swap_last(a2) @ grad2, b2.shape).reshape(b.shape)
         return grad_a, grad_b
 
@@ -89,11 +89,11 @@ class Linear(Function):
         x, weight = self.saved_tensors
         rows = math.prod(x.shape[:-1])  # not reshape(-1, ...): a size may be 0
         grad2 = grad.reshape(rows, grad.shape[-1])
-        grad_x = grad @ weight if self.inputs[0].requires_grad else None
-        grad_w = grad2.T @ x.reshape(rows, x.shape[-1]) if self.inputs[1].requires_grad else None
+        grad_x = grad @ weight if self.inputs[0]._requires_grad else None
+        grad_w = grad2.T @ x.reshape(rows, x.shape[-1]) if self.inputs[1]._requires_grad else None
         if len(self.inputs) == 2:
             return grad_x, grad_w
-        grad_b = grad2.sum(axis=0) if self.inputs[2].requires_grad else None
+        grad_b = grad2.sum(axis=0) if self.inputs[2]._requires_grad else None
         return grad_x, grad_w, grad_b
 
     def graph(self, x, weight, bias=None):

@@ -264,14 +264,15 @@ class Optimizer:
                 if p.grad is None:
                     continue
                 state = self.state.get(p)
-                if state is None:
+                new = state is None
+                if new:
                     state = self._init_state(p.data, group)
                 if "step" in state:
                     state["step"] += 1                              # t ← t + 1
                 if self._fused_update is None or not self._fused_update(p.data, p.grad.data, state, group):
                     numbers = numbers or _numbers(group)
                     self._plain_update(p.data, p.grad.data, state, numbers)
-                if state:
+                if new and state:
                     self.state[p] = state
                 p._changed_in_place()
         self._opt_called = True
