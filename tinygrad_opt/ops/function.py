@@ -278,5 +278,6 @@ class Function:
 
     def release(self):
         """Drop the arrays forward saved (the graph's structure — `inputs` — stays for drawing)."""
-        self.saved_tensors = self._saved_versions = ()
         self._released = True
+        if self.saved_tensors:  # (an op that saved nothing keeps its attributes as they are: cheaper)
+            self.saved_tensors = self._saved_versions = ()
