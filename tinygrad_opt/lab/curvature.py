@@ -119,15 +119,16 @@ def top_hessian_eigenvalue(loss, theta, iterations=50, tol=1e-6, seed=0):
 
         v ← H v / ‖H v‖,   λ = vᵀ H v
 
-    Each step is one `func.hvp` (two backward passes); H is never formed. Stops when λ
-    changes by less than `tol`·|λ|, or after `iterations` steps.
+    Each step is one `func.vhp`: vᵀH = ∇(gᵀv), two backward passes, which is (H v)ᵀ because a
+    Hessian is symmetric (`func.hvp` gives H v itself with a third pass); H is never formed.
+    Stops when λ changes by less than `tol`·|λ|, or after `iterations` steps.
     """
     theta = theta if isinstance(theta, Tensor) else Tensor(theta, dtype=np.float64)
     v = np.random.default_rng(seed).standard_normal(theta.shape)
     v /= np.linalg.norm(v)
     eigenvalue = 0.0
     for _ in range(iterations):
-        product = func.hvp(loss, theta, Tensor(v, dtype=theta.dtype))[1].data
+        product = func.vhp(loss, theta, Tensor(v, dtype=theta.dtype))[1].data
         previous, eigenvalue = eigenvalue, float(np.vdot(v, product))
         norm = np.linalg.norm(product)
         if norm == 0:
