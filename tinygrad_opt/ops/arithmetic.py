@@ -3,6 +3,8 @@
 Each input's gradient is reduced back to its own shape by `unbroadcast` (numpy copied it
 along the broadcast axes in forward, so every copy's gradient adds up in backward).
 """
+import operator
+
 import numpy as np
 
 from .function import Function, unbroadcast
@@ -88,85 +90,72 @@ class Div(Function):
                 unbroadcast(-grad * a / (b * b), b.shape) if b.requires_grad else None)
 
 
-class AddScalar(Function):
-    """out = a + c for a Python number c;  ∂out/∂a = 1.
+class _WithNumber(Function):
+    """An op of one float tensor a and a Python number c, held as `self.constant`.
 
-    `x + 0.5` records this op rather than `Add` with a constant tensor: nothing is saved and no
-    tensor is made for the 0.5, which keeps a long graph of small ops light. The number is
-    `self.constant` (drawings show it under the op's name).
+    `x + 0.5` records one of these rather than `Add` with a constant tensor: nothing is saved
+    and no tensor is made for the 0.5, which keeps a long graph of small ops light (a
+    backprop lesson's graphs are chains of exactly these). Drawings show c under the op's name.
     """
 
-    rule = "∂L/∂a = g"
     graph_reads_inputs = False
+    symbol = ""
+    operation = None   # numpy's operator, e.g. operator.add: out = operation(a, c)
 
     def forward(self, a, constant):
         self.constant = constant
-        return a + constant
+        return self.operation(a, constant)
+
+    def describe(self):
+        return f"{self.symbol} {self.constant:g}"
+
+
+class AddScalar(_WithNumber):
+    """out = a + c for a Python number c;  ∂out/∂a = 1."""
+
+    rule = "∂L/∂a = g"
+    symbol, operation = "+", operator.add
 
     def backward(self, grad):
         return grad
 
     backward_graph = backward
 
-    def describe(self):
-        return f"+ {self.constant:g}"
 
-
-class SubScalar(Function):
+class SubScalar(_WithNumber):
     """out = a − c for a Python number c;  ∂out/∂a = 1."""
 
     rule = "∂L/∂a = g"
-    graph_reads_inputs = False
-
-    def forward(self, a, constant):
-        self.constant = constant
-        return a - constant
+    symbol, operation = "−", operator.sub
 
     def backward(self, grad):
         return grad
 
     backward_graph = backward
 
-    def describe(self):
-        return f"− {self.constant:g}"
 
-
-class MulScalar(Function):
+class MulScalar(_WithNumber):
     """out = a · c for a Python number c;  ∂out/∂a = c (nothing is saved)."""
 
     rule = "∂L/∂a = g·c"
-    graph_reads_inputs = False
-
-    def forward(self, a, constant):
-        self.constant = constant
-        return a * constant
+    symbol, operation = "×", operator.mul
 
     def backward(self, grad):
         return grad * self.constant
 
     backward_graph = backward
 
-    def describe(self):
-        return f"× {self.constant:g}"
 
-
-class DivScalar(Function):
+class DivScalar(_WithNumber):
     """out = a / c for a Python number c;  ∂out/∂a = 1/c (nothing is saved)."""
 
     rule = "∂L/∂a = g/c"
-    graph_reads_inputs = False
-
-    def forward(self, a, constant):
-        self.constant = constant
-        return a / constant
+    symbol, operation = "÷", operator.truediv
 
     def backward(self, grad):
         return grad / self.constant
 
     backward_graph = backward
-
-    def describe(self):
-        return f"÷ {self.constant:g}"
 
 
 class Neg(Function):
