@@ -58,12 +58,18 @@ def main(argv=None):
 
     from distributed import LocalCluster
 
+    import dask
+
     environment = dict(os.environ)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, silence_logs=logging.ERROR) as cluster:
-        # The nanny leaves its workers' settings in this process's environment (among them
-        # MALLOC_TRIM_THRESHOLD_=65536): local worker processes started afterwards would inherit
-        # them and run every trial about 1.5x slower (numpy's temporaries mapped and unmapped).
+    # Dask's nanny starts its workers with MALLOC_TRIM_THRESHOLD_=65536, which makes glibc hand
+    # memory back to the system after nearly every numpy temporary: a trial then runs about
+    # 1.5x slower. docs/sweeps.md tells users to start `dask worker` with a large threshold;
+    # this cluster gets the same.
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 128 * 2**20}), \
+            LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                         dashboard_address=None, silence_logs=logging.ERROR) as cluster:
+        # The nanny also leaves those settings in this process's environment, where the local
+        # worker processes started afterwards would inherit them.
         os.environ.clear()
         os.environ.update(environment)
         modes = {
