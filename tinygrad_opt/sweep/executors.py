@@ -25,8 +25,15 @@ __all__ = ["InProcess", "ProcessPool", "DaskCluster", "make_executor", "WorkerLo
 
 
 class WorkerLostError(RuntimeError):
-    """A trial's local worker process died every time it ran (killed, out of memory, a crash), so
-    the trial was given up; the other trials are stored."""
+    """A trial's worker process died every time it ran (killed, out of memory, a crash), so the
+    trial was given up; the other trials are stored."""
+
+    @classmethod
+    def gave_up(cls, trials, attempts):
+        named = "; ".join(f"{trial.label} lr={trial.lr:g} seed {trial.seed} (key {trial.key})" for trial in trials)
+        return cls(f"gave up {named}: the worker process running it died {attempts} times. The other "
+                   f"trials are stored. It may need more memory than a worker has, or crash the process: "
+                   f"try it alone with --jobs 1 to see its error")
 
 
 class InProcess:
@@ -123,12 +130,7 @@ class ProcessPool(InProcess):
             # Stopped early (Ctrl-C, an error): what the workers are running would never be stored.
             self._abandoned = not finished
         if given_up:
-            named = "; ".join(f"{trial.label} lr={trial.lr:g} seed {trial.seed} (key {trial.key})"
-                              for trial in given_up)
-            raise WorkerLostError(f"gave up {named}: the worker process running it died "
-                                  f"{self.allowed_failures + 1} times. The other trials are stored. "
-                                  f"It may need more memory than a worker has, or crash the process: "
-                                  f"try it alone with --jobs 1 to see its error")
+            raise WorkerLostError.gave_up(given_up, self.allowed_failures + 1)
 
     def close(self):
         if self._abandoned:
@@ -210,6 +212,8 @@ class DaskCluster(InProcess):
         self.description = f"on the Dask cluster at {address} ({workers} worker{'s' if workers != 1 else ''} now)"
 
     def run(self, trials, target=None):
+        from distributed import KilledWorker
+
         trials = list(trials)
         futures = [self._client.submit(run_trial, trial, target, key=f"tinygrad-opt-trial-{trial.key}-{target}")
                    for trial in trials]
@@ -217,16 +221,26 @@ class DaskCluster(InProcess):
         finished = queue.SimpleQueue()
         for future in futures:
             future.add_done_callback(finished.put)
+        given_up = []
         try:
             for _ in futures:
                 future = finished.get()
-                result = future.result()
+                try:
+                    result = future.result()
+                except KilledWorker:
+                    # The scheduler ran it `allowed-failures` + 1 times and every worker died:
+                    # give this one up, as the local pool does, and let the others finish.
+                    given_up.append(by_key[future.key])
+                    continue
                 # The cluster may forget it now: were the worker holding it lost later, the
                 # scheduler would run the trial again only to hold its result once more.
                 future.release()
                 yield by_key[future.key], result
         finally:
             self._client.cancel([future for future in futures if not future.done()])
+        if given_up:
+            import dask
+            raise WorkerLostError.gave_up(given_up, dask.config.get("distributed.scheduler.allowed-failures") + 1)
 
     def close(self):
         self._client.close()
