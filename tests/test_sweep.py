@@ -285,19 +285,24 @@ def logged_calls(marks, event, by_process=False):
                                if logged == event)
 
 
+def two_workers(where, stack):
+    """The sweep command's options for 2 workers `where` ("local pool" or "dask cluster": a real
+    LocalCluster on 127.0.0.1, closed by `stack`)."""
+    if where == "local pool":
+        return ["--jobs", "2"]
+    distributed = pytest.importorskip("distributed")
+    cluster = stack.enter_context(distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+        silence_logs=logging.CRITICAL))
+    return ["--scheduler", cluster.scheduler_address]
+
+
 @pytest.mark.parametrize("where", ["local pool", "dask cluster"])
 def test_a_worker_killed_mid_trial_loses_no_trial_and_runs_none_twice(where, tmp_path, monkeypatch, reference):
     monkeypatch.setattr(executors, "run_trial", functools.partial(run_trial_killed_once, str(tmp_path)))
     db = tmp_path / "sweep.sqlite"
     with contextlib.ExitStack() as stack:
-        if where == "local pool":
-            options = ["--jobs", "2"]
-        else:
-            distributed = pytest.importorskip("distributed")
-            cluster = stack.enter_context(distributed.LocalCluster(
-                n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
-                silence_logs=logging.CRITICAL))
-            options = ["--scheduler", cluster.scheduler_address]
+        options = two_workers(where, stack)
         codes = []
         runner = threading.Thread(target=lambda: codes.append(main(
             ["sweep", *GRID_OPTIONS, *options, "--db", str(db), "--out", str(tmp_path / "out"), "--quiet"])))
@@ -328,14 +333,7 @@ def test_a_trial_that_kills_its_worker_every_time_is_given_up_and_the_rest_store
     monkeypatch.setattr(executors, "run_trial", functools.partial(run_trial_or_die, str(tmp_path)))
     crasher = GRID[5]
     with contextlib.ExitStack() as stack:
-        if where == "local pool":
-            options = ["--jobs", "2"]
-        else:
-            distributed = pytest.importorskip("distributed")
-            cluster = stack.enter_context(distributed.LocalCluster(
-                n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
-                silence_logs=logging.CRITICAL))
-            options = ["--scheduler", cluster.scheduler_address]
+        options = two_workers(where, stack)
         assert main(["sweep", *GRID_OPTIONS, *options, "--db", str(tmp_path / "sweep.sqlite"),
                      "--out", str(tmp_path / "out"), "--quiet"]) == 1
     error = capsys.readouterr().err
