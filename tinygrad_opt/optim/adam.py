@@ -41,9 +41,7 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _check(self, group):
-        check_nonnegative(group, "lr", "eps")
-        _check_betas(group["betas"])
-        check_nonnegative(group, "weight_decay")
+        check_adam_family(group)
 
     def _init_state(self, param, group):
         state = {"step": 0, "exp_avg": np.zeros_like(param), "exp_avg_sq": np.zeros_like(param)}
@@ -105,6 +103,14 @@ def _pair(betas):
     except (TypeError, ValueError):
         raise ValueError(f"betas must be a pair (β1, β2), got {betas!r}") from None
     return (first, second)
+
+
+def check_adam_family(group, *also):
+    """PyTorch's checks of the Adam family's lr, eps, betas and weight_decay (then of the
+    nonnegative hyperparameters `also`), in PyTorch's order."""
+    check_nonnegative(group, "lr", "eps")
+    _check_betas(group["betas"])
+    check_nonnegative(group, "weight_decay", *also)
 
 
 def _check_betas(betas):

@@ -1,8 +1,8 @@
 """AdaMax: Adam with the infinity norm in place of the root of the second moment."""
 import numpy as np
 
-from .adam import _check_betas, _pair
-from .optimizer import Optimizer, check_nonnegative, lerp_
+from .adam import _pair, check_adam_family
+from .optimizer import Optimizer, lerp_
 
 
 class AdaMax(Optimizer):
@@ -35,9 +35,7 @@ class AdaMax(Optimizer):
         super().__init__(params, defaults)
 
     def _check(self, group):
-        check_nonnegative(group, "lr", "eps")
-        _check_betas(group["betas"])
-        check_nonnegative(group, "weight_decay")
+        check_adam_family(group)
 
     def _init_state(self, param, group):
         return {"step": 0, "exp_avg": np.zeros_like(param), "exp_inf": np.zeros_like(param)}

@@ -1,8 +1,8 @@
 """Nadam: Adam whose momentum looks ahead, as NAG's does (Nesterov-accelerated Adam)."""
 import numpy as np
 
-from .adam import _check_betas, _pair
-from .optimizer import Optimizer, check_nonnegative, lerp_
+from .adam import _pair, check_adam_family
+from .optimizer import Optimizer, lerp_
 
 
 class Nadam(Optimizer):
@@ -46,9 +46,7 @@ class Nadam(Optimizer):
         super().__init__(params, defaults)
 
     def _check(self, group):
-        check_nonnegative(group, "lr", "eps")
-        _check_betas(group["betas"])
-        check_nonnegative(group, "weight_decay", "momentum_decay")
+        check_adam_family(group, "momentum_decay")
 
     def _init_state(self, param, group):
         return {"step": 0, "mu_product": 1.0, "exp_avg": np.zeros_like(param), "exp_avg_sq": np.zeros_like(param)}

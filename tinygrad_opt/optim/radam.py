@@ -1,8 +1,8 @@
 """RAdam: Adam that takes plain momentum steps until its second moment can be trusted."""
 import numpy as np
 
-from .adam import _check_betas, _pair
-from .optimizer import Optimizer, check_nonnegative, lerp_
+from .adam import _pair, check_adam_family
+from .optimizer import Optimizer, lerp_
 
 
 class RAdam(Optimizer):
@@ -41,9 +41,7 @@ class RAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _check(self, group):
-        check_nonnegative(group, "lr", "eps")
-        _check_betas(group["betas"])
-        check_nonnegative(group, "weight_decay")
+        check_adam_family(group)
 
     def _init_state(self, param, group):
         return {"step": 0, "exp_avg": np.zeros_like(param), "exp_avg_sq": np.zeros_like(param)}
