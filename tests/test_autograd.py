@@ -14,6 +14,9 @@ import pytest
 import tinygrad_opt as tg
 from tinygrad_opt import Tensor, autograd, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
+from expressions import expression
+
+
 # Any floating-point warning (overflow, invalid value, division by zero) fails the test.
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
@@ -696,16 +699,8 @@ def test_accumulate_grad_false_writes_no_grad_and_keeps_the_graph_with_retain_gr
 
 
 def test_topological_order_lists_inputs_first_and_matches_backward():
-    a = Tensor(2.0, requires_grad=True, name="a")
-    b = Tensor(-3.0, requires_grad=True, name="b")
-    c = Tensor(10.0, requires_grad=True, name="c")
-    f = Tensor(-2.0, requires_grad=True, name="f")
-    e = a * b
-    e.name = "e"
-    d = e + c
-    d.name = "d"
-    loss = d * f
-    loss.name = "L"
+    loss = expression()                              # L = (a·b + c)·f
+    a = next(t for t in autograd.topological_order(loss) if t.name == "a")
     assert [t.name for t in autograd.topological_order(loss)] == ["b", "a", "e", "c", "d", "f", "L"]
     assert autograd.topological_order(a) == [a]
 

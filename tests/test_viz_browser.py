@@ -4,26 +4,12 @@ import shutil
 
 import pytest
 
-import tinygrad_opt as tg
 from tinygrad_opt import viz
+
+from expressions import expression
 
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None,
                                 reason="Graphviz 'dot' is not installed (apt-get install graphviz)")
-
-
-def expression():
-    """L = (a·b + c)·f, as on the autograd page: 7 backward steps."""
-    a = tg.Tensor(2.0, requires_grad=True, name="a")
-    b = tg.Tensor(-3.0, requires_grad=True, name="b")
-    c = tg.Tensor(10.0, requires_grad=True, name="c")
-    f = tg.Tensor(-2.0, requires_grad=True, name="f")
-    e = a * b
-    e.name = "e"
-    d = e + c
-    d.name = "d"
-    L = d * f
-    L.name = "L"
-    return L
 
 
 @pytest.fixture
