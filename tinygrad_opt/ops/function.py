@@ -62,7 +62,7 @@ def unbroadcast(grad, shape):
 # Bound once: each op reads this thread's grad mode and scope (see autograd.py).
 _grad_enabled = autograd._grad_mode.get
 _current_scope = autograd._scope.get
-_sequence = autograd._sequence
+_next_sequence = autograd.next_sequence
 _wrap = Tensor._wrap
 
 
@@ -190,7 +190,7 @@ class Function:
         out._requires_grad = True
         out.grad_fn = fn
         fn.inputs = inputs
-        fn.seq = next(_sequence)
+        fn.seq = _next_sequence()
         scope = _current_scope()
         if scope:
             fn.scope = scope
@@ -212,7 +212,7 @@ class Function:
             out._requires_grad = True
             out.grad_fn = fn
             fn.inputs = (tensor,)
-            fn.seq = next(_sequence)
+            fn.seq = _next_sequence()
             scope = _current_scope()
             if scope:
                 fn.scope = scope
