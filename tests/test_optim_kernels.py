@@ -156,6 +156,19 @@ def test_auto_loads_numba_only_for_a_large_parameter_and_in_the_background(monke
     assert kernels.kernel_for("adam", small, small) == "serial kernel"   # loaded: every size
 
 
+def test_loops_are_split_across_cores_only_when_asked(monkeypatch):
+    """Serial by default (in training the split loop loses to the matmuls' spinning BLAS
+    threads); from `PARALLEL_THRESHOLD` numbers up when it is set."""
+    monkeypatch.setattr(kernels, "_mode", "numba")
+    monkeypatch.setattr(kernels, "_compiled", {"adam": ("serial kernel", "parallel kernel")})
+    huge = np.zeros(1 << 20, np.float32)
+    assert kernels.PARALLEL_THRESHOLD is None
+    assert kernels.kernel_for("adam", huge, huge) == "serial kernel"
+    monkeypatch.setattr(kernels, "PARALLEL_THRESHOLD", 1 << 20)
+    assert kernels.kernel_for("adam", huge, huge) == "parallel kernel"
+    assert kernels.kernel_for("adam", huge[1:], huge[1:]) == "serial kernel"
+
+
 def test_unknown_kernel_mode_is_rejected():
     with pytest.raises(ValueError, match="mode must be one of auto, numba, numpy"):
         kernels.use_kernels("fast")

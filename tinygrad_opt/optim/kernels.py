@@ -5,7 +5,8 @@ about ten), so for large parameters the time goes into streaming memory, and for
 into the per-call overhead of each numpy operation. A kernel here performs, element by
 element, *exactly* the operations of the body in the same order and the same precision (every
 constant is passed in the array's dtype, no fused multiply-add), so its results are
-bit-identical to the plain body; large arrays are split across CPU cores.
+bit-identical to the plain body (and large arrays can be split across CPU cores:
+`PARALLEL_THRESHOLD`).
 
 Everything about the fast path lives in this module: `Optimizer.step()` asks
 `fused_update_for(rule)` once, and calls the answer (when there is one) with a parameter, its
@@ -38,10 +39,14 @@ if _mode not in _MODES:
     raise ValueError(f"TINYGRAD_OPT_KERNELS must be one of {', '.join(_MODES)}, got {_mode!r}")
 _compiled = None  # the compiled kernels once numba has been imported, False when it can't be
 
-# Arrays at least this long are split across cores. Below it, waking the threads costs more
-# than it saves, and threads still spinning after a loop get in the way of the next matmul's
-# BLAS threads (a 784-256-128-10 step on 2 cores: 1.2–1.7 ms with 2^15, a steady 1.05 with 2^19).
-PARALLEL_THRESHOLD = 1 << 19
+# Arrays at least this long are split across cores; None (the default): never. In training a
+# step follows the backward's matmuls, whose OpenBLAS threads go on spinning for a while after
+# each one, and a parallel loop's second thread then waits for the spinning one's core: on 2
+# cores the 784-1024-1024-10 step's update took 1.65 ms split against 1.0 ms serial (SGD;
+# Adam 2.7 against 2.0). Alone, away from any matmul, the split loop is 1.7-1.8x faster, so
+# a program that steps without matmuls in between can set e.g. `1 << 19`; below that, waking
+# the threads costs more than it saves.
+PARALLEL_THRESHOLD = None
 # "auto" starts loading numba for the first parameter at least this large (see the docstring).
 AUTO_THRESHOLD = 1 << 16
 _load_lock = threading.Lock()      # held while numba loads
@@ -97,7 +102,9 @@ def kernel_for(name, *arrays):
         if array.dtype != dtype or not array.flags.c_contiguous:
             return None
     serial, parallel = _compiled[name]
-    return parallel if arrays[0].size >= PARALLEL_THRESHOLD else serial
+    if PARALLEL_THRESHOLD is not None and arrays[0].size >= PARALLEL_THRESHOLD:
+        return parallel
+    return serial
 
 
 def _load_in_background():
