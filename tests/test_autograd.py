@@ -850,3 +850,20 @@ def test_an_array_handed_to_two_inputs_is_not_taken_over_by_a_leaf():
     y.sum().backward()
     assert w.grad.tolist() == [4.0, 4.0]  # 1 (through the sum) + 3 (through z)
     assert u.grad.tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("make", [lambda x: (x * 0.5 + 0.5) * 2.0, lambda x: x * x, lambda x: (x + x).exp()],
+                         ids=["scalar ops", "mul", "add-exp"])
+def test_a_0d_leaf_gets_an_array_gradient_that_zero_grad_can_zero(make):
+    # Ops on 0-d arrays make numpy scalars; .grad.data must still be an array, or
+    # zero_grad(set_to_none=False) would fill a copy and the next backward add to the old value.
+    import tinygrad_opt.optim as optim
+    x = Tensor(np.float32(0.3), requires_grad=True)
+    make(x).backward()
+    assert type(x.grad.data) is np.ndarray and x.grad.data.dtype == np.float32
+    first = x.grad.item()
+    optim.SGD([x], lr=0.1).zero_grad(set_to_none=False)
+    assert x.grad.item() == 0.0
+    make(x).backward()
+    assert x.grad.item() == first
+    assert type(make(x).data) is np.ndarray

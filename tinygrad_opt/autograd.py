@@ -184,6 +184,9 @@ def topological_order(root):
 # ----------------------------------------------------------------------------- the walk
 def _store_leaf_grad(tensor, grad, fresh):
     """Accumulate into `tensor.grad`: take `grad` as the new `.grad` when the walk owns it, else copy."""
+    if type(grad) is not np.ndarray:   # a numpy scalar, from an op on 0-d arrays
+        grad = np.array(grad)
+        fresh = True
     if grad.dtype != tensor.data.dtype:
         grad = grad.astype(tensor.data.dtype)
         fresh = True

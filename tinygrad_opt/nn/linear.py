@@ -69,12 +69,13 @@ class Linear(Module):
         if input.data.ndim == 0 or input.data.shape[-1] != self.in_features:
             raise ValueError(f"Linear(in_features={self.in_features}, out_features={self.out_features}) got "
                              f"input of shape {input.data.shape}: expected last dimension {self.in_features}")
-        check_same_dtype(input, self.weight, f"Linear(in_features={self.in_features}, "
-                                             f"out_features={self.out_features})")
-        bias = self.bias
+        weight, bias = self.weight, self.bias   # each a registry lookup (Module.__getattr__)
+        if input.data.dtype != weight.data.dtype:   # (the name is formatted only for the error)
+            check_same_dtype(input, weight, f"Linear(in_features={self.in_features}, "
+                                            f"out_features={self.out_features})")
         if bias is None:
-            return ops.Linear.apply(input, self.weight)
-        return ops.Linear.apply(input, self.weight, bias)
+            return ops.Linear.apply(input, weight)
+        return ops.Linear.apply(input, weight, bias)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

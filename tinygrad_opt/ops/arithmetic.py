@@ -3,8 +3,6 @@
 Each input's gradient is reduced back to its own shape by `unbroadcast` (numpy copied it
 along the broadcast axes in forward, so every copy's gradient adds up in backward).
 """
-import operator
-
 import numpy as np
 
 from .function import Function, unbroadcast
@@ -90,6 +88,18 @@ class Div(Function):
                 unbroadcast(-grad * a / (b * b), b.shape) if b.requires_grad else None)
 
 
+def _ufuncs_can_keep_0d_arrays():
+    try:
+        return type(np.add(np.zeros(()), 1, out=...)) is np.ndarray   # numpy ≥ 2.3
+    except TypeError:
+        return False
+
+
+# numpy turns the result of a ufunc on a 0-d array into a numpy scalar, which `apply` would
+# have to wrap again; `out=...` asks for the array itself (numpy ≥ 2.3; None elsewhere).
+_ARRAY_OUT = ... if _ufuncs_can_keep_0d_arrays() else None
+
+
 class _WithNumber(Function):
     """An op of one float tensor a and a Python number c, held as `self.constant`.
 
@@ -100,11 +110,11 @@ class _WithNumber(Function):
 
     graph_reads_inputs = False
     symbol = ""
-    operation = None   # numpy's operator, e.g. operator.add: out = operation(a, c)
+    operation = None   # numpy's ufunc, e.g. np.add: out = operation(a, c)
 
     def forward(self, a, constant):
         self.constant = constant
-        return self.operation(a, constant)
+        return self.operation(a, constant, out=_ARRAY_OUT)
 
     def describe(self):
         return f"{self.symbol} {self.constant:g}"
@@ -114,7 +124,7 @@ class AddScalar(_WithNumber):
     """out = a + c for a Python number c;  ∂out/∂a = 1."""
 
     rule = "∂L/∂a = g"
-    symbol, operation = "+", operator.add
+    symbol, operation = "+", np.add
 
     def backward(self, grad):
         return grad
@@ -126,7 +136,7 @@ class SubScalar(_WithNumber):
     """out = a − c for a Python number c;  ∂out/∂a = 1."""
 
     rule = "∂L/∂a = g"
-    symbol, operation = "−", operator.sub
+    symbol, operation = "−", np.subtract
 
     def backward(self, grad):
         return grad
@@ -138,7 +148,7 @@ class MulScalar(_WithNumber):
     """out = a · c for a Python number c;  ∂out/∂a = c (nothing is saved)."""
 
     rule = "∂L/∂a = g·c"
-    symbol, operation = "×", operator.mul
+    symbol, operation = "×", np.multiply
 
     def backward(self, grad):
         return grad * self.constant
@@ -150,7 +160,7 @@ class DivScalar(_WithNumber):
     """out = a / c for a Python number c;  ∂out/∂a = 1/c (nothing is saved)."""
 
     rule = "∂L/∂a = g/c"
-    symbol, operation = "÷", operator.truediv
+    symbol, operation = "÷", np.true_divide
 
     def backward(self, grad):
         return grad / self.constant
