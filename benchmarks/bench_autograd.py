@@ -6,8 +6,10 @@ installed: `pip install micrograd`).
 Rows:
 - a small graph: 20 ops (two 32×32 matmuls, elementwise ops, reductions) on 32×32 float32
   tensors, forward + backward;
-- per-op overhead on tiny tensors (1 element and 2×2): `y = y * 0.5 + 0.5` repeated (20 chains
-  of 100 ops), forward only and forward + backward, divided by the number of ops;
+- per-op overhead on tiny tensors (1 element of shape (1,), a 0-d scalar tensor — what
+  `Tensor(2.0)` makes, micrograd's `Value` in tensor form — and 2×2): `y = y * 0.5 + 0.5`
+  repeated (20 chains of 100 ops), forward only and forward + backward, divided by the number
+  of ops (micrograd's column repeats its one scalar timing beside both 1-element rows);
 - a chain of 100,000 ops (`y = y * 1.0001`), forward and backward separately (micrograd's
   recursive topological sort raises RecursionError here).
 
@@ -258,11 +260,17 @@ def main(argv=None):
         (f"small graph fwd+bwd (20 ops, {SIZE}x{SIZE} float32)",
          lambda: bench_small_graph_tg(args.repeat),
          lambda: bench_small_graph_micrograd(Value, args.repeat)),
-        ("per op, forward, 1 element",
+        ("per op, forward, 1 element, shape (1,)",
          lambda: bench_tiny_tg(args.repeat, (1,), backward=False),
          lambda: bench_tiny_micrograd(Value, args.repeat, backward=False)),
-        ("per op, forward+backward, 1 element",
+        ("per op, forward+backward, shape (1,)",
          lambda: bench_tiny_tg(args.repeat, (1,), backward=True),
+         lambda: bench_tiny_micrograd(Value, args.repeat, backward=True)),
+        ("per op, forward, 0-d (scalar tensor)",
+         lambda: bench_tiny_tg(args.repeat, (), backward=False),
+         lambda: bench_tiny_micrograd(Value, args.repeat, backward=False)),
+        ("per op, forward+backward, 0-d",
+         lambda: bench_tiny_tg(args.repeat, (), backward=True),
          lambda: bench_tiny_micrograd(Value, args.repeat, backward=True)),
         ("per op, forward, 2x2",
          lambda: bench_tiny_tg(args.repeat, (2, 2), backward=False), None),
