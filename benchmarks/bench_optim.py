@@ -14,7 +14,7 @@ fastest step instead of the median: on a machine shared with other jobs, the cos
 when nothing else got in its way.
 
     python benchmarks/bench_optim.py [--repeat 30] [--rules sgd,adam] [--torch-threads 1] [--numpy-path]
-                                     [--statistic median|min]
+                                     [--statistic median|min] [--parallel-threshold 524288]
 """
 import argparse
 import os
@@ -120,7 +120,11 @@ def main(argv=None):
                         help="also time tinygrad_opt's plain numpy bodies, beside the default path")
     parser.add_argument("--statistic", choices=tuple(STATISTICS), default="median",
                         help="report each column's median step (default) or its fastest")
+    parser.add_argument("--parallel-threshold", type=int, default=None, metavar="N",
+                        help="split the fused loops across cores for arrays of at least N numbers "
+                             "(kernels.PARALLEL_THRESHOLD; default: never, as in training)")
     args = parser.parse_args(argv)
+    kernels.PARALLEL_THRESHOLD = args.parallel_threshold
     names = [name.strip() for name in args.rules.split(",") if name.strip()]
     unknown = [name for name in names if name not in RULES]
     if unknown:
