@@ -138,9 +138,12 @@ def _walk(root, stop=()):
         tensor = heappop(heap)[1]
         yield tensor
         for parent in tensor.grad_fn.inputs:
-            if parent.grad_fn is not None and parent._requires_grad and id(parent) not in queued:
-                queued.add(id(parent))
-                heappush(heap, (-parent.grad_fn.seq, parent))
+            maker = parent.grad_fn
+            if maker is not None and parent._requires_grad:
+                key = id(parent)
+                if key not in queued:
+                    queued.add(key)
+                    heappush(heap, (-maker.seq, parent))
 
 
 def backward_order(root):
@@ -216,16 +219,13 @@ def run_backward(root, gradient, retain_graph=False, on_gradient=None, accumulat
         if accumulate_grad:
             _store_leaf_grad(root, gradient, fresh=False)
         return
-    # id(tensor) -> (gradient so far, whether the walk allocated that array itself and may
-    # therefore hand it to a leaf as its .grad without copying)
-    pending = {id(root): (gradient, False)}
+    pending = {id(root): gradient}   # id(tensor) -> its gradient so far
     for tensor in _walk(root):
-        entry = pending.pop(id(tensor), None)
-        if entry is None:  # every consumer sent None (e.g. a custom op with no gradient)
+        grad = pending.pop(id(tensor), None)
+        if grad is None:  # every consumer sent None (e.g. a custom op with no gradient)
             continue
-        grad, fresh = entry
         if tensor._retains_grad and accumulate_grad:
-            _store_leaf_grad(tensor, grad, fresh)
+            _store_leaf_grad(tensor, grad, fresh=False)   # (a copy: the walk passes `grad` on)
         fn = tensor.grad_fn
         if fn._released or fn._saved_versions:
             fn.check_saved_versions()
@@ -238,21 +238,19 @@ def run_backward(root, gradient, retain_graph=False, on_gradient=None, accumulat
         for parent, parent_grad in zip(fn.inputs, input_grads):
             if parent_grad is None or not parent._requires_grad:
                 continue
-            # Ours to keep only if newly allocated here (an op hands out either its incoming
-            # gradient, views of it, or new arrays), and not handed to two inputs at once.
-            parent_fresh = (parent_grad is not grad and parent_grad.base is None
-                            and not (len(input_grads) > 1 and _handed_out_twice(parent_grad, input_grads)))
             if parent.grad_fn is None:
                 if accumulate_grad:
-                    _store_leaf_grad(parent, parent_grad, parent_fresh)
+                    # The leaf may keep the array as its .grad only if it was newly allocated
+                    # here (an op hands out its incoming gradient, views of it, or new arrays)
+                    # and not handed to two inputs at once.
+                    fresh = (parent_grad is not grad and parent_grad.base is None
+                             and not (len(input_grads) > 1 and _handed_out_twice(parent_grad, input_grads)))
+                    _store_leaf_grad(parent, parent_grad, fresh)
                 continue
             key = id(parent)
             earlier = pending.get(key)
-            if earlier is None:
-                pending[key] = (parent_grad, parent_fresh)
-            else:
-                # Out of place: either array may be shared (Add hands its incoming gradient to both sides).
-                pending[key] = (earlier[0] + parent_grad, True)
+            # Out of place: either array may be shared (Add hands its incoming gradient to both sides).
+            pending[key] = parent_grad if earlier is None else earlier + parent_grad
         if not retain_graph:
             fn.release()
 
