@@ -189,7 +189,7 @@ class CrossEntropy(Function):
             labels = labels.reshape(-1)
             losses = -log_p[np.arange(labels.shape[0]), labels]
             self.denominator = losses.shape[0]
-            self.save_for_backward(log_p, p, labels, None, None, None)
+            self.save_for_backward(None, p, labels, None, None, None)   # (log p: only a target's gradient reads it)
         else:
             if target is not None:
                 q = _as_rows(target, class_axis)
