@@ -207,16 +207,14 @@ class Function:
         data = fn.forward(tensor.data, number)
         if type(data) is not np.ndarray:
             data = np.asarray(data)
-        out = _wrap(data)
-        if tensor._requires_grad and _grad_enabled():
-            out._requires_grad = True
-            out.grad_fn = fn
-            fn.inputs = (tensor,)
-            fn.seq = _next_sequence()
-            scope = _current_scope()
-            if scope:
-                fn.scope = scope
-        return out
+        if not (tensor._requires_grad and _grad_enabled()):
+            return _wrap(data)
+        fn.inputs = (tensor,)
+        fn.seq = _next_sequence()
+        scope = _current_scope()
+        if scope:
+            fn.scope = scope
+        return _wrap(data, True, fn)
 
     def forward(self, *arrays, **options):
         raise NotImplementedError
