@@ -671,6 +671,37 @@ def test_backward_order_skips_what_does_not_require_grad_and_walks_100k_ops():
     assert sum(1 for _ in autograd.backward_order(y)) == 100_001
 
 
+def test_backward_order_runs_chains_and_branches_from_the_highest_sequence_number_down():
+    # Chains are walked without the heap while nothing else waits; here a chain (r) is
+    # recorded before the other branch (l) finishes, so following r into h before l's ops
+    # ran would give h an incomplete gradient.
+    x = Tensor(0.5, requires_grad=True)
+    c = Tensor(2.0)                       # a constant: no edge into it
+    h = ((x * 2.0 + 1.0) * c).exp()       # a chain through a two-input op
+    r = h + 0.5
+    left = (h * 3.0 - 1.0).tanh()
+    right = r.sigmoid() * h               # reads h twice
+    y = ((left + right) * 0.25).log()     # merged, then a chain again
+    order = list(autograd.backward_order(y))
+    assert len(order) == len(set(map(id, order))) == 13
+    assert [fn.seq for fn in order] == sorted((fn.seq for fn in order), reverse=True)
+    y.backward()
+    eps = 1e-6
+
+    def f(v):
+        hv = np.exp((v * 2.0 + 1.0) * 2.0)
+        return np.log((np.tanh(hv * 3.0 - 1.0) + hv / (1 + np.exp(-(hv + 0.5)))) * 0.25)
+    assert x.grad.item() == pytest.approx((f(0.5 + eps) - f(0.5 - eps)) / (2 * eps), rel=1e-4)
+
+
+def test_the_walk_stops_at_the_tensors_it_is_told_to_in_a_chain():
+    x = Tensor(0.5, requires_grad=True)
+    h = x * 2.0 + 1.0
+    y = (h * 3.0).exp() - 1.0
+    walked = list(autograd._walk(y, stop={id(h)}))
+    assert [t.grad_fn.name for t in walked] == ["SubScalar", "Exp", "MulScalar"]
+
+
 def test_on_gradient_reports_what_each_op_sends_to_each_input():
     # L = (a·b + c)·f with a = 2, b = −3, c = 10, f = −2: ∂L/∂d = f = −2, ∂L/∂f = d = 4, ...
     a, b, c, f = (Tensor(v, requires_grad=True) for v in (2.0, -3.0, 10.0, -2.0))

@@ -137,13 +137,22 @@ def _walk(root, stop=()):
     while heap:
         tensor = heappop(heap)[1]
         yield tensor
-        for parent in tensor.grad_fn.inputs:
-            maker = parent.grad_fn
-            if maker is not None and parent._requires_grad:
-                key = id(parent)
-                if key not in queued:
-                    queued.add(key)
-                    heappush(heap, (-maker.seq, parent))
+        inputs = tensor.grad_fn.inputs
+        while not heap and len(inputs) == 1:
+            # A chain: with nothing else waiting, the op's one input comes next (no heap needed).
+            tensor = inputs[0]
+            if tensor.grad_fn is None or not tensor._requires_grad or id(tensor) in queued:
+                break
+            yield tensor
+            inputs = tensor.grad_fn.inputs
+        else:   # (not a chain, or the chain reached an op with several inputs)
+            for parent in inputs:
+                maker = parent.grad_fn
+                if maker is not None and parent._requires_grad:
+                    key = id(parent)
+                    if key not in queued:
+                        queued.add(key)
+                        heappush(heap, (-maker.seq, parent))
 
 
 def backward_order(root):
