@@ -87,13 +87,14 @@ class Linear(Function):
 
     def backward(self, grad):
         x, weight = self.saved_tensors
-        rows = math.prod(x.shape[:-1])  # not reshape(-1, ...): a size may be 0
-        grad2 = grad.reshape(rows, grad.shape[-1])
         grad_x = grad @ weight if self.inputs[0]._requires_grad else None
-        grad_w = grad2.T @ x.reshape(rows, x.shape[-1]) if self.inputs[1]._requires_grad else None
+        if x.ndim != 2:  # (..., in): the leading dimensions are all rows of the batch
+            rows = math.prod(x.shape[:-1])  # not reshape(-1, ...): a size may be 0
+            grad, x = grad.reshape(rows, grad.shape[-1]), x.reshape(rows, x.shape[-1])
+        grad_w = grad.T @ x if self.inputs[1]._requires_grad else None
         if len(self.inputs) == 2:
             return grad_x, grad_w
-        grad_b = grad2.sum(axis=0) if self.inputs[2]._requires_grad else None
+        grad_b = grad.sum(axis=0) if self.inputs[2]._requires_grad else None
         return grad_x, grad_w, grad_b
 
     def graph(self, x, weight, bias=None):
