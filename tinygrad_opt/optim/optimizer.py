@@ -73,8 +73,18 @@ def check_nonnegative(group, *names):
             raise ValueError(f"Invalid {what}: {value}")
 
 
+_PLAIN_TYPES = frozenset((float, int, bool, str, type(None), list))   # (list: the params, their names)
+
+
 def _numbers(group):
-    """A group's hyperparameters as plain Python numbers (tuples of numbers stay tuples)."""
+    """A group's hyperparameters as plain Python numbers (tuples of numbers stay tuples): the
+    group itself when they already are, as usual (a body only reads it), else a converted copy."""
+    for value in group.values():
+        kind = type(value)
+        if kind not in _PLAIN_TYPES and not (kind is tuple and all(type(v) in _PLAIN_TYPES for v in value)):
+            break
+    else:
+        return group
     return {key: (tuple(_plain(v) for v in value) if isinstance(value, tuple) else _plain(value))
             for key, value in group.items() if key != "params"}
 
