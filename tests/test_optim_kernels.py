@@ -169,6 +169,29 @@ def test_loops_are_split_across_cores_only_when_asked(monkeypatch):
     assert kernels.kernel_for("adam", huge[1:], huge[1:]) == "serial kernel"
 
 
+def test_steps_ask_for_no_kernel_when_none_can_run(monkeypatch):
+    """With the numpy path chosen, or numba missing (known when the module loads), step() goes
+    straight to the plain bodies."""
+    p = Tensor(np.ones(4, np.float32), requires_grad=True)
+    optimizer = optim.Adam([p])
+
+    def refuse(*args):
+        raise AssertionError("a kernel was asked for")
+    monkeypatch.setattr(optimizer, "_fused_update", refuse)
+    for mode, compiled in (("numpy", None), ("auto", False)):
+        monkeypatch.setattr(kernels, "_mode", mode)
+        monkeypatch.setattr(kernels, "_compiled", compiled)
+        assert not kernels.may_apply()
+        p.grad = Tensor(np.ones(4, np.float32))
+        optimizer.step()
+    assert optimizer.state[p]["step"] == 2
+    monkeypatch.setattr(kernels, "_mode", "auto")
+    monkeypatch.setattr(kernels, "_compiled", None)
+    assert kernels.may_apply()
+    with pytest.raises(AssertionError, match="a kernel was asked for"):
+        optimizer.step()
+
+
 def test_unknown_kernel_mode_is_rejected():
     with pytest.raises(ValueError, match="mode must be one of auto, numba, numpy"):
         kernels.use_kernels("fast")

@@ -28,6 +28,7 @@ kernels load in a background thread while the steps go on with the plain bodies,
 step after the load uses them. `use_kernels("numba")` (or TINYGRAD_OPT_KERNELS=numba) loads
 them at once and uses them for every parameter.
 """
+import importlib.util
 import os
 import threading
 
@@ -37,7 +38,9 @@ _MODES = ("auto", "numba", "numpy")
 _mode = os.environ.get("TINYGRAD_OPT_KERNELS", "auto").strip().lower() or "auto"
 if _mode not in _MODES:
     raise ValueError(f"TINYGRAD_OPT_KERNELS must be one of {', '.join(_MODES)}, got {_mode!r}")
-_compiled = None  # the compiled kernels once numba has been imported, False when it can't be
+# The compiled kernels once numba has been imported; False when it can't be (known at once
+# when numba is not installed, so steps without it never ask for a kernel).
+_compiled = None if importlib.util.find_spec("numba") is not None else False
 
 # Arrays at least this long are split across cores; None (the default): never. In training a
 # step follows the backward's matmuls, whose OpenBLAS threads go on spinning for a while after
@@ -67,6 +70,11 @@ def use_kernels(mode):
 def backend():
     """"numba" when updates run through the fused kernels, else "numpy"."""
     return "numba" if _mode != "numpy" and _load() else "numpy"
+
+
+def may_apply():
+    """False when no kernel can run (the numpy path was chosen, or numba is missing)."""
+    return _mode != "numpy" and _compiled is not False
 
 
 def fused_update_for(rule):

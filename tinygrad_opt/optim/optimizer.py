@@ -270,6 +270,7 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         self._check_before_step()
+        fused_update = self._fused_update if kernels.may_apply() else None
         for group in self.param_groups:
             numbers = None  # the group's hyperparameters as Python numbers, made when a body needs them
             for p in group["params"]:
@@ -281,7 +282,7 @@ class Optimizer:
                     state = self._init_state(p.data, group)
                 if "step" in state:
                     state["step"] += 1                              # t ← t + 1
-                if self._fused_update is None or not self._fused_update(p.data, p.grad.data, state, group):
+                if fused_update is None or not fused_update(p.data, p.grad.data, state, group):
                     numbers = numbers or _numbers(group)
                     self._plain_update(p.data, p.grad.data, state, numbers)
                 if new and state:
