@@ -180,17 +180,18 @@ class CrossEntropy(Function):
         self.smoothing = label_smoothing
         z = _as_rows(logits, class_axis)
         n_classes = z.shape[1]
-        log_p = z - z.max(axis=1, keepdims=True)
-        p = np.exp(log_p)
+        shifted = z - z.max(axis=1, keepdims=True)
+        p = np.exp(shifted)
         sum_exp = p.sum(axis=1, keepdims=True)
-        log_p -= np.log(sum_exp)
         p /= sum_exp
         if target is None and weight is None and not label_smoothing and ignore_index is None:
+            # −log pₙ[yₙ] = log Σ exp − shifted zₙ[yₙ]: only the picked entries of log p are needed
             labels = labels.reshape(-1)
-            losses = -log_p[np.arange(labels.shape[0]), labels]
+            losses = np.log(sum_exp[:, 0]) - shifted[np.arange(labels.shape[0]), labels]
             self.denominator = losses.shape[0]
             self.save_for_backward(None, p, labels, None, None, None)   # (log p: only a target's gradient reads it)
         else:
+            log_p = shifted - np.log(sum_exp)
             if target is not None:
                 q = _as_rows(target, class_axis)
                 if label_smoothing:
