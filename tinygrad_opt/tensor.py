@@ -362,7 +362,7 @@ class Tensor:
                 "use the out-of-place form (x = x + y instead of x += y)")
 
     def _changed_in_place(self):
-        counter = self._counter()
+        counter = self._version_counter or self._counter()
         counter[0] += 1
         counter[1] = autograd.next_sequence()
         return self

@@ -137,8 +137,9 @@ class Module:
 
     def __getattr__(self, name):
         # Only reached when normal lookup fails: look in the registries.
+        attributes = self.__dict__
         for registry in ("_parameters", "_buffers", "_modules"):
-            items = self.__dict__.get(registry)
+            items = attributes.get(registry)
             if items is not None and name in items:
                 return items[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")

@@ -177,7 +177,7 @@ class Function:
             data = fn.forward(*(arrays if cls.keeps_input_dtypes else _ints_take_float_dtype(arrays)), **options)
         if type(data) is not np.ndarray:
             data = np.asarray(data)
-        out = Tensor._wrap(data)
+        out = _wrap(data)
         if fn.is_view and np.may_share_memory(data, inputs[0].data):
             out._version_counter = inputs[0]._counter()
         if not _grad_enabled() or data.dtype.kind != "f":
