@@ -335,7 +335,8 @@ class Optimizer:
         """The rule's formula on one parameter: numpy arrays, `param` and the buffers changed in place.
 
         `g` is the direction after the shared opening (maximize, L2 weight decay); `group`
-        holds the hyperparameters as plain Python numbers; `state["step"]` is already t.
+        holds the hyperparameters as plain Python numbers (read it, never change it: it may be
+        the parameter group itself); `state["step"]` is already t.
         """
         raise NotImplementedError
 
