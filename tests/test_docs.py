@@ -18,7 +18,6 @@
   are what `docs/make_figures.py` writes from the current code and committed results.
 """
 import importlib
-import importlib.util
 import json
 import os
 import re
@@ -28,6 +27,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from expressions import load_make_figures
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -184,10 +185,7 @@ def test_every_figure_is_used_and_they_stay_small():
 
 # ----------------------------------------------------------------------------- generated blocks
 def make_figures():
-    spec = importlib.util.spec_from_file_location("make_figures", DOCS / "make_figures.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_make_figures()
 
 
 def test_the_op_table_is_the_ops_docstrings():
