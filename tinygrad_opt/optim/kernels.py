@@ -489,10 +489,10 @@ def _nadam_update(p, grad, state, group):
     kernel = kernel_for("nadam", p, grad, state["exp_avg"], state["exp_avg_sq"])
     if kernel is None:
         return False
+    from .nadam import _momentum  # the rule's own μ_t, so the two paths cannot disagree on it
     lr, (beta1, beta2), t, wd = group["lr"], group["betas"], state["step"], group["weight_decay"]
     psi = group["momentum_decay"]
-    mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))               # μ_t
-    mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))    # μ_{t+1}
+    mu, mu_next = _momentum(t, beta1, psi), _momentum(t + 1, beta1, psi)   # μ_t, μ_{t+1}
     # Π_t = Π_{t−1}·μ_t, once per step here, where the plain body would have done it; kept a
     # Python float as the body keeps it.
     state["mu_product"] = mu_product = float(state["mu_product"] * mu)

@@ -56,8 +56,7 @@ class Nadam(Optimizer):
         t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
         if group["decoupled_weight_decay"]:
             p *= 1 - lr * group["weight_decay"]                    # θ ← θ·(1 − η·λ)
-        mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))               # μ_t
-        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))    # μ_{t+1}
+        mu, mu_next = _momentum(t, beta1, psi), _momentum(t + 1, beta1, psi)   # μ_t, μ_{t+1}
         state["mu_product"] *= mu                                   # Π_t = Π_{t−1}·μ_t
         mu_product = state["mu_product"]
         lerp_(m, g, 1 - beta1)                                      # m_t = β1·m_{t−1} + (1 − β1)·g_t
@@ -72,6 +71,11 @@ class Nadam(Optimizer):
         (1 − μ_t)/(1 − Π_t)·g_t + μ_{t+1}/(1 − Π_{t+1})·m_t."""
         _, beta2 = group["betas"]
         return group["lr"] / (np.sqrt(state["exp_avg_sq"] / (1 - beta2 ** state["step"])) + group["eps"])
+
+
+def _momentum(t, beta1, psi):
+    """μ_t = β1·(1 − ½·0.96^(t·ψ)): the momentum schedule (ψ = momentum_decay)."""
+    return beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
 
 
 NAdam = Nadam
