@@ -105,8 +105,6 @@ def _typename(value):
 
 def _plain(value):
     """numpy scalars → Python numbers, so a float32 parameter is never promoted by a float64 lr."""
-    if type(value) is float or type(value) is int or type(value) is bool:   # the usual case, first
-        return value
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
     if isinstance(value, np.generic):
