@@ -265,6 +265,27 @@ def test_float32_parameters_keep_float32_state(rule, options):
             assert value.dtype == np.float32, name
 
 
+@pytest.mark.parametrize("path", ["numpy", "auto"])
+def test_sgd_momentum_on_a_0d_parameter_with_maximize(path):
+    # −g of a 0-d array is a numpy number; a momentum buffer made from it could not be
+    # updated in place, and stayed b₁ for good. By hand, η = 0.05, μ = 0.5, maximize:
+    #   b = −0.3, 0.05, −0.675, −0.4375;   θ = 0.5 − η·b each step.
+    previous = optim.kernels._mode
+    optim.kernels.use_kernels(path)
+    try:
+        p = tg.Tensor(0.5, requires_grad=True, dtype=np.float64)
+        optimizer = optim.SGD([p], lr=0.05, momentum=0.5, maximize=True)
+        thetas = []
+        for g in (0.3, -0.2, 0.7, 0.1):
+            p.grad = tg.Tensor(g, dtype=np.float64)
+            optimizer.step()
+            thetas.append(float(p.data))
+    finally:
+        optim.kernels.use_kernels(previous)
+    np.testing.assert_allclose(thetas, [0.515, 0.5125, 0.54625, 0.568125], rtol=1e-15)
+    assert isinstance(optimizer.state[p]["momentum_buffer"], np.ndarray)
+
+
 def test_float32_arithmetic_is_not_promoted_by_numpy_float64_hyperparameters():
     # A checkpoint may hand back lr as np.float64; the update must still be float32 arithmetic.
     a, b = param(dtype=np.float32), param(dtype=np.float32)

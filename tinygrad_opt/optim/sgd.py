@@ -1,4 +1,6 @@
 """SGD: step against the gradient, optionally with PyTorch's momentum buffer."""
+import numpy as np
+
 from .optimizer import Optimizer, check_nonnegative
 
 
@@ -45,7 +47,9 @@ class SGD(Optimizer):
         if momentum != 0:
             b = state.get("momentum_buffer")
             if b is None:
-                b = state["momentum_buffer"] = g.copy()             # b_1 = g_1
+                # b_1 = g_1, a copy, and an array even for a 0-d parameter (whose −g or g + λ·θ
+                # numpy makes a number, which `b *= μ` could not update in place)
+                b = state["momentum_buffer"] = np.array(g)
             else:
                 b *= momentum
                 b += (1 - dampening) * g                            # b_t = μ·b_{t−1} + (1 − τ)·g_t
