@@ -93,6 +93,9 @@ def test_optimizer_html_of_sgd_and_a_rule_without_step_sizes():
     sgd.step()
     cells = parse_html(sgd._repr_html_()).cells
     assert cells[cells.index("w") + 3] == "0.25"                     # η, one value for every element
+    assert "foreach" not in cells                                    # an implementation choice, left at None
+    cells = parse_html(optim.SGD([w], lr=0.25, foreach=False)._repr_html_()).cells
+    assert cells[cells.index("foreach"):cells.index("foreach") + 2] == ["foreach", "False"]
 
     class Plain(optim.Optimizer):                                    # no effective_step_size of its own
         def __init__(self, params):

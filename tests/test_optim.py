@@ -148,15 +148,15 @@ def test_a_gradient_of_the_wrong_shape_or_dtype_changes_nothing():
 def test_defaults_match_the_issue_table():
     p = param()
     assert optim.SGD([p]).defaults == dict(lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
-                                          maximize=False)
+                                          maximize=False, foreach=None)
     assert optim.Momentum([p]).defaults == dict(lr=1e-2, momentum=0.9, weight_decay=0, nesterov=False,
-                                               maximize=False)
+                                               maximize=False, foreach=None)
     assert optim.AdaGrad([p]).defaults == dict(lr=1e-2, lr_decay=0, eps=1e-10, weight_decay=0,
-                                              initial_accumulator_value=0, maximize=False)
+                                              initial_accumulator_value=0, maximize=False, foreach=None)
     assert optim.RMSProp([p]).defaults == dict(lr=1e-2, momentum=0, alpha=0.99, eps=1e-8, centered=False,
-                                              weight_decay=0, maximize=False)
+                                              weight_decay=0, maximize=False, foreach=None)
     assert optim.Adam([p]).defaults == dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
-                                           maximize=False, decoupled_weight_decay=False)
+                                           maximize=False, foreach=None, decoupled_weight_decay=False)
     assert optim.AdamW([p]).defaults["weight_decay"] == 1e-2
     assert optim.AdamW([p]).defaults["decoupled_weight_decay"] is True
     assert optim.Adagrad is optim.AdaGrad and optim.RMSprop is optim.RMSProp
@@ -456,6 +456,7 @@ def test_repr_is_pytorchs():
         "    betas: (0.9, 0.999)\n"
         "    decoupled_weight_decay: False\n"
         "    eps: 1e-08\n"
+        "    foreach: None\n"
         "    lr: 0.01\n"
         "    maximize: False\n"
         "    weight_decay: 0\n"

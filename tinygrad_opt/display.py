@@ -159,9 +159,11 @@ def _step_size_range(optimizer, state, group):
 def optimizer_html(optimizer):
     """`Optimizer._repr_html_`: a table of each group's hyperparameters, and one row per
     parameter: its shape, its step count, the L2 norm of each state buffer and the range of
-    its effective step size (η for SGD, η/(√G + ε) element by element for AdaGrad, ...)."""
+    its effective step size (η for SGD, η/(√G + ε) element by element for AdaGrad, ...).
+    `foreach`, a choice of implementation rather than of the rule, shows only when set."""
     groups = optimizer.param_groups
-    keys = sorted({key for group in groups for key in group if key not in ("params", "param_names")})
+    keys = sorted({key for group in groups for key in group if key not in ("params", "param_names")
+                   and not (key == "foreach" and group[key] is None)})
     hyper = [[_esc(key)] + [_esc(_number(group.get(key, ""))) for group in groups]
              for key in keys]
     header = ["hyperparameter"] + [f"group {i} ({len(g['params'])} params)" for i, g in enumerate(groups)]

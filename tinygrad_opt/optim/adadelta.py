@@ -27,14 +27,16 @@ class Adadelta(Optimizer):
     (g after the shared opening of `Optimizer`: −g if maximize, + λ·θ if weight_decay λ ≠ 0.)
     With η ≠ 1 the two part: E[Δθ²] accumulates δ, the step before η, not the step taken.
 
-    `Adadelta(params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False)`; state
+    `Adadelta(params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False, foreach=None)`; state
     per parameter: `step`, `square_avg`, `acc_delta`.
     """
 
     step_size_formula = "η·√(E[Δθ²] + ε) / √(E[g²] + ε)"
 
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False):
-        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False,
+                 foreach=None):
+        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
+                        foreach=foreach)
         super().__init__(params, defaults)
 
     def _check(self, group):

@@ -28,7 +28,7 @@ class AdaGrad(Optimizer):
     (the weakness the notes point out, and the reason for RMSProp).
 
     `AdaGrad(params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
-    eps=1e-10, *, maximize=False)`; state per parameter (created at construction, as in
+    eps=1e-10, *, maximize=False, foreach=None)`; state per parameter (created at construction, as in
     PyTorch): `step`, `sum`. A group's own `initial_accumulator_value` is used for its
     parameters (PyTorch uses the constructor's value for every group).
     """
@@ -36,9 +36,10 @@ class AdaGrad(Optimizer):
     step_size_formula = "η_t / (√G + ε)"
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
-                 eps=1e-10, *, maximize=False):
+                 eps=1e-10, *, maximize=False, foreach=None):
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
-                        initial_accumulator_value=initial_accumulator_value, maximize=maximize)
+                        initial_accumulator_value=initial_accumulator_value, maximize=maximize,
+                        foreach=foreach)
         super().__init__(params, defaults)
         for group in self.param_groups:
             for p in group["params"]:

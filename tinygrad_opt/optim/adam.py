@@ -27,7 +27,7 @@ class Adam(Optimizer):
         θ_{t+1} = θ_t − (η / (1 − β1^t)) · m_t / denom
 
     `Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
-    maximize=False, decoupled_weight_decay=False)`; state per parameter: `step`, `exp_avg`,
+    maximize=False, foreach=None, decoupled_weight_decay=False)`; state per parameter: `step`, `exp_avg`,
     `exp_avg_sq`, and `max_exp_avg_sq` (amsgrad). With `decoupled_weight_decay=True` it is
     `AdamW`.
     """
@@ -35,9 +35,9 @@ class Adam(Optimizer):
     step_size_formula = "η/(1−β₁ᵗ) / (√(v/(1−β₂ᵗ)) + ε)"
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
-                 maximize=False, decoupled_weight_decay=False):
+                 maximize=False, foreach=None, decoupled_weight_decay=False):
         defaults = dict(lr=lr, betas=_pair(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                        maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
+                        maximize=maximize, foreach=foreach, decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
     def _check(self, group):
@@ -83,13 +83,13 @@ class AdamW(Adam):
         θ ← Adam step (m_t, v_t from g_t alone)
 
     `AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
-    maximize=False)`; state as Adam's.
+    maximize=False, foreach=None)`; state as Adam's.
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
-                 maximize=False):
+                 maximize=False, foreach=None):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                         maximize=maximize, decoupled_weight_decay=True)
+                         maximize=maximize, foreach=foreach, decoupled_weight_decay=True)
 
     def load_state_dict(self, state_dict):
         super().load_state_dict(state_dict)

@@ -25,13 +25,15 @@ class AdaMax(Optimizer):
     The two agree where |g| ≫ ε; where every gradient so far was 0, Ruder's step is 0/0.
 
     `AdaMax(params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, *,
-    maximize=False)`; state per parameter: `step`, `exp_avg`, `exp_inf`.
+    maximize=False, foreach=None)`; state per parameter: `step`, `exp_avg`, `exp_inf`.
     """
 
     step_size_formula = "η/(1−β₁ᵗ) / u"
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, *, maximize=False):
-        defaults = dict(lr=lr, betas=_pair(betas), eps=eps, weight_decay=weight_decay, maximize=maximize)
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, *, maximize=False,
+                 foreach=None):
+        defaults = dict(lr=lr, betas=_pair(betas), eps=eps, weight_decay=weight_decay, maximize=maximize,
+                        foreach=foreach)
         super().__init__(params, defaults)
 
     def _check(self, group):

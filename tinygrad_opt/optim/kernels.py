@@ -77,6 +77,11 @@ def may_apply():
     return _mode != "numpy" and _compiled is not False
 
 
+def loaded():
+    """True when the compiled kernels are in use: then every parameter's update is one call."""
+    return _mode != "numpy" and bool(_compiled)
+
+
 def fused_update_for(rule):
     """The fused update of an optimizer class, or None (the class's own body then always runs).
 

@@ -24,14 +24,15 @@ class Momentum(Optimizer):
         θ ← θ − (γ·v_t + η·g_t)  if nesterov (PyTorch's Nesterov form, η·b_t = v_t)
 
     `Momentum(params, lr=1e-2, momentum=0.9, weight_decay=0, nesterov=False, *,
-    maximize=False)`; state per parameter: `velocity`.
+    maximize=False, foreach=None)`; state per parameter: `velocity`.
     """
 
     step_size_formula = "η"
 
-    def __init__(self, params, lr=1e-2, momentum=0.9, weight_decay=0, nesterov=False, *, maximize=False):
+    def __init__(self, params, lr=1e-2, momentum=0.9, weight_decay=0, nesterov=False, *, maximize=False,
+                 foreach=None):
         defaults = dict(lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov,
-                        maximize=maximize)
+                        maximize=maximize, foreach=foreach)
         super().__init__(params, defaults)
 
     def _check(self, group):

@@ -32,17 +32,17 @@ class Nadam(Optimizer):
     its momentum is much weaker than Ruder's.
 
     `Nadam(params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-    momentum_decay=4e-3, decoupled_weight_decay=False, *, maximize=False)`; state per
+    momentum_decay=4e-3, decoupled_weight_decay=False, *, maximize=False, foreach=None)`; state per
     parameter: `step`, `mu_product`, `exp_avg`, `exp_avg_sq`.
     """
 
     step_size_formula = "η / (√(v/(1−β₂ᵗ)) + ε)"
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
-                 decoupled_weight_decay=False, *, maximize=False):
+                 decoupled_weight_decay=False, *, maximize=False, foreach=None):
         defaults = dict(lr=lr, betas=_pair(betas), eps=eps, weight_decay=weight_decay,
                         momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
-                        maximize=maximize)
+                        maximize=maximize, foreach=foreach)
         super().__init__(params, defaults)
 
     def _check(self, group):

@@ -27,14 +27,15 @@ class NAG(Optimizer):
     SGD do: PyTorch rescales the whole buffer by the new η, the notes' form only the new
     gradient.
 
-    `NAG(params, lr=1e-2, momentum=0.9, weight_decay=0, *, maximize=False)`; state per
+    `NAG(params, lr=1e-2, momentum=0.9, weight_decay=0, *, maximize=False, foreach=None)`; state per
     parameter: `velocity` (PyTorch's SGD keeps b = v/η as `momentum_buffer`).
     """
 
     step_size_formula = "η"
 
-    def __init__(self, params, lr=1e-2, momentum=0.9, weight_decay=0, *, maximize=False):
-        defaults = dict(lr=lr, momentum=momentum, weight_decay=weight_decay, maximize=maximize)
+    def __init__(self, params, lr=1e-2, momentum=0.9, weight_decay=0, *, maximize=False, foreach=None):
+        defaults = dict(lr=lr, momentum=momentum, weight_decay=weight_decay, maximize=maximize,
+                        foreach=foreach)
         super().__init__(params, defaults)
 
     def _check(self, group):

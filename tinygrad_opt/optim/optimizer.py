@@ -36,7 +36,10 @@ Then `step()` runs the rule's fused kernel when `kernels` has one that applies (
 installed, C-contiguous float32/float64 arrays) — as `torch.optim.adam()` chooses between
 `_single_tensor_adam` and a fused path — and the plain body otherwise; both give the same bits.
 The plain body runs on a large parameter block by block (`BLOCK_SIZE` numbers of each array at
-a time), which keeps its temporaries in the CPU cache and gives the same bits as one piece.
+a time), which keeps its temporaries in the CPU cache and gives the same bits as one piece;
+and once for all the small parameters of a group together (`foreach`, as PyTorch's
+`foreach=True` runs one call per formula term for all of them), which saves the per-call
+overhead that dominates their update, and gives the same bits as one at a time.
 The body sees the hyperparameters as plain Python numbers, so a float32 parameter is never
 promoted by a numpy float64 learning rate.
 """
@@ -48,7 +51,7 @@ import numpy as np
 
 from ..autograd import enable_grad
 from ..tensor import Tensor
-from . import kernels
+from . import foreach, kernels
 
 
 def lerp_(start, end, weight):
@@ -177,6 +180,7 @@ class Optimizer:
         self.state = defaultdict(dict)
         self.param_groups = []
         self._opt_called = False
+        self._batches = {}  # group position → its batches of small parameters (see `foreach`)
         self._fused_update = kernels.fused_update_for(type(self))
         for param_group in param_groups:
             self.add_param_group(param_group)
@@ -269,22 +273,33 @@ class Optimizer:
                 loss = closure()
         self._check_before_step()
         fused_update = self._fused_update if kernels.may_apply() else None
-        for group in self.param_groups:
-            numbers = None  # the group's hyperparameters as Python numbers, made when a body needs them
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
+        for index, group in enumerate(self.param_groups):
+            params = [p for p in group["params"] if p.grad is not None]
+            states, new = [], []
+            for p in params:
                 state = self.state.get(p)
-                new = state is None
-                if new:
-                    state = self._init_state(p.data, group)
+                if state is None:
+                    state = self._init_state(p.data, group)         # kept below, if it holds anything
+                    new.append((p, state))
                 if "step" in state:
                     state["step"] += 1                              # t ← t + 1
+                states.append(state)
+            numbers = None  # the group's hyperparameters as Python numbers, made when a body needs them
+            alone = range(len(params))
+            if len(params) > 1 and (fused_update is None or not kernels.loaded()):
+                # No kernel makes one call per parameter: batch the small ones (see `foreach`).
+                numbers = _numbers(group)
+                alone, self._batches[index] = foreach.step_together(
+                    self, params, states, numbers, self._batches.get(index))
+            for i in alone:
+                p, state = params[i], states[i]
                 if fused_update is None or not fused_update(p.data, p.grad.data, state, group):
                     numbers = numbers or _numbers(group)
                     self._plain_update(p.data, p.grad.data, state, numbers)
-                if new and state:
+            for p, state in new:
+                if state:
                     self.state[p] = state
+            for p in params:
                 p._changed_in_place()
         self._opt_called = True
         return loss

@@ -28,16 +28,16 @@ class RAdam(Optimizer):
     RAdam; the rule is the paper's, in PyTorch's arithmetic (ε added to √v_t, not to √v̂_t).
 
     `RAdam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-    decoupled_weight_decay=False, *, maximize=False)`; state per parameter: `step`,
+    decoupled_weight_decay=False, *, maximize=False, foreach=None)`; state per parameter: `step`,
     `exp_avg`, `exp_avg_sq`.
     """
 
     step_size_formula = "η/(1−β₁ᵗ) · r_t·√(1−β₂ᵗ) / (√v + ε)  (η/(1−β₁ᵗ) while ρ_t ≤ 5)"
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
-                 *, maximize=False):
+                 *, maximize=False, foreach=None):
         defaults = dict(lr=lr, betas=_pair(betas), eps=eps, weight_decay=weight_decay,
-                        decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
+                        decoupled_weight_decay=decoupled_weight_decay, maximize=maximize, foreach=foreach)
         super().__init__(params, defaults)
 
     def _check(self, group):

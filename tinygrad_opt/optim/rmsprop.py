@@ -30,16 +30,16 @@ class RMSProp(Optimizer):
     are g/√G and agree.
 
     `RMSProp(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-    centered=False, *, maximize=False)`; state per parameter: `step`, `square_avg`, and
+    centered=False, *, maximize=False, foreach=None)`; state per parameter: `step`, `square_avg`, and
     `momentum_buffer` (momentum > 0), `grad_avg` (centered).
     """
 
     step_size_formula = "η / (√G + ε)"
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False, *, maximize=False):
+                 centered=False, *, maximize=False, foreach=None):
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
-                        weight_decay=weight_decay, maximize=maximize)
+                        weight_decay=weight_decay, maximize=maximize, foreach=foreach)
         super().__init__(params, defaults)
 
     def _check(self, group):

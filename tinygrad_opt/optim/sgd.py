@@ -26,15 +26,15 @@ class SGD(Optimizer):
     once, the notes' form only to the new gradient, so the two trajectories part.
 
     `SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
-    maximize=False)`; state per parameter: `momentum_buffer` (only when momentum ≠ 0).
+    maximize=False, foreach=None)`; state per parameter: `momentum_buffer` (only when momentum ≠ 0).
     """
 
     step_size_formula = "η"
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
-                 maximize=False):
+                 maximize=False, foreach=None):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                        nesterov=nesterov, maximize=maximize)
+                        nesterov=nesterov, maximize=maximize, foreach=foreach)
         super().__init__(params, defaults)
 
     def _check(self, group):
