@@ -5,8 +5,11 @@ import platform
 import numpy as np
 
 
-def describe_machine():
-    """A few lines naming the CPU count, Python, numpy, BLAS and its threads (threadpoolctl)."""
+def describe_machine(optimizer_and_torch=True):
+    """A few lines naming the CPU count, Python, numpy, BLAS and its threads (threadpoolctl);
+    and the optimizer update path and torch, unless `optimizer_and_torch` is False (for a
+    benchmark that uses neither: loading numba and torch adds ~200,000 live objects, which the
+    garbage collector then scans again and again while an autograd benchmark builds graphs)."""
     lines = [f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
              f"numpy {np.__version__}"]
     try:
@@ -17,6 +20,8 @@ def describe_machine():
         for pool in threadpool_info():
             lines.append(f"{pool.get('user_api')}: {pool.get('internal_api')} {pool.get('version')}, "
                          f"{pool.get('num_threads')} threads ({os.path.basename(pool.get('filepath', ''))})")
+    if not optimizer_and_torch:
+        return "\n".join(lines)
     try:
         from tinygrad_opt.optim import kernels
         lines.append(f"tinygrad_opt optimizer updates: {kernels.backend()} "

@@ -200,6 +200,8 @@ def bench_tiny_micrograd(Value, repeat, backward):
 
 
 def bench_chain_micrograd(Value, repeat, length):
+    """As `bench_chain_tg`. micrograd's recursive backward fails on a long chain: its column then
+    says RecursionError, and the forward is still timed `repeat` times."""
     forward_times, backward_times = [], []
     for _ in range(repeat):
         x = Value(1.0)
@@ -212,12 +214,13 @@ def bench_chain_micrograd(Value, repeat, length):
         try:
             y.backward()
         except RecursionError:
-            forward_times.append(middle - start)
-            return statistics.median(forward_times), "RecursionError"
-        end = time.perf_counter()
+            backward_times.append(None)
+        else:
+            backward_times.append(time.perf_counter() - middle)
         forward_times.append(middle - start)
-        backward_times.append(end - middle)
-    return statistics.median(forward_times), statistics.median(backward_times)
+        del x, y            # freed here, not inside the next forward's timing
+    backward = "RecursionError" if None in backward_times else statistics.median(backward_times)
+    return statistics.median(forward_times), backward
 
 
 def agreement_with_micrograd(Value):
@@ -251,7 +254,7 @@ def main(argv=None):
         except ImportError:
             Value = None
 
-    print(describe_machine())
+    print(describe_machine(optimizer_and_torch=False))
     print(f"tinygrad_opt {tg.__version__}; median of {args.repeat} runs; times per op are totals / {TINY_OPS} ops")
     print()
 

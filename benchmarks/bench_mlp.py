@@ -176,15 +176,28 @@ def torch_step_fn(*problem):
     return framework_step_fn(torch, *problem)
 
 
-def median_ms(step, repeat):
-    for _ in range(max(3, repeat // 10)):  # warm-up: caches, lazily created state
-        step()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times)) * 1e3
+# A pause before each contender's turn: a BLAS's worker threads spin for up to ~0.1 s after
+# their last call (OpenBLAS's default timeout) and would take a core from the next contender.
+SETTLE_S = 0.2
+
+
+def median_ms(steps, repeat, rounds=10):
+    """Median ms per call of each of `steps`, timed in turns: `rounds` rounds, each running every
+    step `repeat // rounds` times, so that a slow spell of the machine (a neighbour's load) is
+    shared by all of them instead of falling on one column's block of steps."""
+    for step in steps:
+        for _ in range(max(3, repeat // 10)):  # warm-up: caches, lazily created state
+            step()
+    times = [[] for _ in steps]
+    for _ in range(rounds):
+        for step, own in zip(steps, times):
+            time.sleep(SETTLE_S)
+            step()  # after another contender's steps: not timed, its caches are cold
+            for _ in range(max(1, repeat // rounds)):
+                start = time.perf_counter()
+                step()
+                own.append(time.perf_counter() - start)
+    return [float(np.median(own)) * 1e3 for own in times]
 
 
 def main(argv=None):
@@ -205,11 +218,14 @@ def main(argv=None):
         repeat = args.repeat or default_repeat[size]
         weights, biases, x, y = make_problem(sizes, batch)
         hyper = RULES[args.optimizer]
-        ours = median_ms(framework_step_fn(tg, weights, biases, x, y, args.optimizer, hyper), repeat)
+        contenders = [framework_step_fn(tg, weights, biases, x, y, args.optimizer, hyper)]
         floor_model = NumpyMLP(weights, biases, args.optimizer, hyper)
-        floor = median_ms(lambda: floor_model.step(x, y), repeat)
+        contenders.append(lambda: floor_model.step(x, y))
         torch_step = torch_step_fn(weights, biases, x, y, args.optimizer, hyper)
-        reference = median_ms(torch_step, repeat) if torch_step else None
+        if torch_step:
+            contenders.append(torch_step)
+        ours, floor, *reference = median_ms(contenders, repeat)
+        reference = reference[0] if reference else None
         torch_cell = f"{reference:9.3f}" if reference else f"{'—':>9}"
         ratio_cell = f"{ours / reference:9.2f}" if reference else f"{'—':>9}"
         print(f"{size:8} {ours:13.3f} {floor:12.3f} {torch_cell} {ours / floor:9.2f} {ratio_cell}")
