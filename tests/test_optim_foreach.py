@@ -65,7 +65,7 @@ def test_together_gives_the_bits_of_one_at_a_time(name, config, dtype):
     # Four parameters of different shapes (one 0-d) in one body call; the state too must come
     # out as if each had been stepped alone: arrays made in the first step (SGD's momentum
     # buffer) and numbers updated once per step (Nadam's Π_t).
-    _assert_same(_train(name, config, dtype, None), _train(name, config, dtype, False))
+    _assert_same(_train(name, config, dtype, True), _train(name, config, dtype, False))
 
 
 @pytest.mark.parametrize("name", ["adam", "sgd", "nadam", "adagrad"])
@@ -73,7 +73,7 @@ def test_a_parameter_without_a_gradient_for_a_step(name):
     # At step 1 the second parameter sits out: its t falls behind the others', so it can no
     # longer share their body call, and its state must not move that step.
     config = {"momentum": 0.5} if name == "sgd" else {}
-    _assert_same(_train(name, config, "float64", None, steps=5, skip_at=(1, 1)),
+    _assert_same(_train(name, config, "float64", True, steps=5, skip_at=(1, 1)),
                  _train(name, config, "float64", False, steps=5, skip_at=(1, 1)))
 
 
@@ -100,6 +100,21 @@ def test_one_body_call_for_the_small_parameters(monkeypatch):
     calls.clear()
     Adam(params, foreach=True).step()
     assert calls == [small_total + big.data.size]
+
+
+@pytest.mark.parametrize("name", registry.names())
+def test_by_default_only_rules_with_long_bodies_batch(name, monkeypatch):
+    cls = registry.get(name).cls
+    owner = next(c for c in cls.__mro__ if "_update" in vars(c))
+    calls = _count_body_calls(monkeypatch, owner)
+    params = _params("float64")
+    _give_grads(params, np.random.default_rng(0))
+    cls(params, lr=0.1).step()
+    assert len(calls) == (1 if cls.batches_small_parameters else len(params))
+    assert cls.batches_small_parameters == (name not in ("sgd", "momentum", "adagrad"))
+    calls.clear()
+    cls(params, lr=0.1, foreach=True).step()
+    assert len(calls) == 1
 
 
 def test_state_entries_are_views_the_body_updates_in_place():
@@ -129,8 +144,13 @@ def _reload(opt, step):
 
 
 def _deep_copy(opt, step):
+    if step == 1:   # a copy of the optimizer that goes on with the same parameters
+        return copy.deepcopy(opt, memo={id(p): p for p in opt.param_groups[0]["params"]})
+
+
+def _reload_in_place(opt, step):
     if step == 1:
-        return copy.deepcopy(opt)
+        opt.load_state_dict(opt.state_dict())   # new state dicts, holding copies
 
 
 def _step_counts_apart(opt, step):
@@ -152,7 +172,7 @@ def _new_dtype(opt, step):
                         for key, value in opt.state[p].items()}
 
 
-@pytest.mark.parametrize("change", [_replace_state, _reload, _deep_copy, _step_counts_apart, _new_data, _new_dtype])
+@pytest.mark.parametrize("change", [_replace_state, _reload, _reload_in_place, _deep_copy, _step_counts_apart, _new_data, _new_dtype])
 def test_changes_between_steps(change):
     # Whatever changes the parameters or their state between steps, the batches are formed
     # again when they no longer fit, and the result is that of stepping one at a time.
@@ -165,7 +185,7 @@ def test_changes_between_steps(change):
 def test_mixed_dtypes_make_a_batch_each(monkeypatch):
     calls = _count_body_calls(monkeypatch, SGD)
     params = _params("float32") + _params("float64", seed=3)
-    opt = SGD(params, lr=0.1, momentum=0.9)
+    opt = SGD(params, lr=0.1, momentum=0.9, foreach=True)
     reference = [Tensor(p.data.copy(), requires_grad=True, dtype=p.dtype) for p in params]
     reference_opt = SGD(reference, lr=0.1, momentum=0.9, foreach=False)
     for seed in range(3):
@@ -206,5 +226,5 @@ def test_a_stateless_rule_notices_a_parameter_given_a_new_array(new_data):
         if step == 1:
             p = opt.param_groups[0]["params"][0]
             p.data = new_data(p.data)
-    _assert_same(_train("sgd", {}, "float64", None, between=between),
+    _assert_same(_train("sgd", {}, "float64", True, between=between),
                  _train("sgd", {}, "float64", False, between=between))

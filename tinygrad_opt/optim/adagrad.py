@@ -34,6 +34,7 @@ class AdaGrad(Optimizer):
     """
 
     step_size_formula = "η_t / (√G + ε)"
+    batches_small_parameters = False   # six numpy calls per parameter: see Optimizer
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
                  eps=1e-10, *, maximize=False, foreach=None):

@@ -19,8 +19,9 @@ no longer fits: a parameter without a gradient this step, state replaced by
 `load_state_dict` or by hand, parameters whose t differ.
 
 A group's `foreach` (as in PyTorch): None (the default) batches the parameters of at most
-`SMALL_SIZE` numbers, True every parameter, False none. `step()` batches only when no fused
-kernel runs (the kernels already make one call per parameter).
+`SMALL_SIZE` numbers when the rule's `batches_small_parameters` says it pays, True every
+parameter, False none. `step()` batches only when no fused kernel runs (the kernels already
+make one call per parameter).
 """
 import numpy as np
 
@@ -39,23 +40,21 @@ def step_together(optimizer, params, states, group, formed):
     the parameters left to be updated one at a time, and what to pass as `formed` next step.
     """
     choice = group.get("foreach")
-    if choice is not None and not choice:
+    if not (choice or choice is None and optimizer.batches_small_parameters):
         return range(len(params)), None
-    if formed is None or not _still_fit(*formed, params, states):
+    if formed is None or not _still_fit(formed, params, states):
         limit = SMALL_SIZE if choice is None else None
-        formed = (params, [Batch(run, params, states) for run in _compatible(params, states, limit)])
-    batches = formed[1]
-    if not batches:
-        return range(len(params)), formed
-    for batch in batches:
+        batches = [Batch(run, params, states) for run in _compatible(params, states, limit)]
+        together = {index for batch in batches for index in batch.indices}
+        formed = (params, batches, [index for index in range(len(params)) if index not in together])
+    for batch in formed[1]:
         batch.step(optimizer, params, states, group)
-    together = {index for batch in batches for index in batch.indices}
-    return [index for index in range(len(params)) if index not in together], formed
+    return formed[2], formed
 
 
-def _still_fit(formed_params, batches, params, states):
-    """True when the batches were formed for these very parameters and their states still hold
-    the batches' views and agree on their numbers."""
+def _still_fit(formed, params, states):
+    """True when the batches were formed for these very parameters and still fit them."""
+    formed_params, batches, _ = formed
     if len(formed_params) != len(params) or any(p is not q for p, q in zip(formed_params, params)):
         return False
     return all(batch.fits(params, states) for batch in batches)
@@ -92,61 +91,64 @@ class Batch:
     def __init__(self, indices, params, states):
         self.indices = indices
         members = [params[i] for i in indices]
+        self.shapes = [p.data.shape for p in members]
         ends = np.cumsum([p.data.size for p in members]).tolist()
-        self.pieces = [(slice(end - p.data.size, end), p.data.shape) for p, end in zip(members, ends)]
+        self.pieces = [slice(end - p.data.size, end) for p, end in zip(members, ends)]
         self.dtype = members[0].data.dtype
         self.flat_param = np.empty(ends[-1], self.dtype)
         self.flat_grad = np.empty(ends[-1], self.dtype)
         self.param_views = self._split(self.flat_param)
+        self.own_states = [states[i] for i in indices]
         self.flat_state = {}
-        own_states = [states[i] for i in indices]
-        for name, value in own_states[0].items():
+        self.views = []             # (a member's state, entry name, the batch's view it must hold)
+        for name, value in self.own_states[0].items():
             if isinstance(value, np.ndarray):
-                self._adopt(name, np.concatenate([state[name].reshape(-1) for state in own_states]), own_states)
+                self._adopt(name, np.concatenate([state[name].reshape(-1) for state in self.own_states]))
+        self.numbers = [name for name, value in self.own_states[0].items() if not isinstance(value, np.ndarray)]
+        self.entries = len(self.own_states[0])
 
     def _split(self, flat):
-        return [flat[piece].reshape(shape) for piece, shape in self.pieces]
+        return [flat[piece].reshape(shape) for piece, shape in zip(self.pieces, self.shapes)]
 
-    def _adopt(self, name, flat, own_states):
+    def _adopt(self, name, flat):
         """Make `flat` the state entry `name`: each member's entry a view of it."""
-        if flat.base is not None:
-            flat = flat.copy()      # so that every view's `.base` is `flat` itself (see `fits`)
         self.flat_state[name] = flat
-        for state, view in zip(own_states, self._split(flat)):
+        for state, view in zip(self.own_states, self._split(flat)):
             state[name] = view
+            self.views.append((state, name, view))
 
     def fits(self, params, states):
-        """True when the members keep their shapes and dtype, and their states hold the batch's
-        views and agree on their numbers."""
-        first = states[self.indices[0]]
-        for index, view in zip(self.indices, self.param_views):
-            data, state = params[index].data, states[index]
-            if data.shape != view.shape or data.dtype != self.dtype or len(state) != len(first):
+        """True when the members keep their states (or have none), their shapes and dtype;
+        their states still hold the batch's views, and agree on their numbers (t)."""
+        for index, own, shape in zip(self.indices, self.own_states, self.shapes):
+            state, data = states[index], params[index].data
+            if (state is not own and (state or own)) or len(state) != self.entries:
                 return False
-            for name, value in state.items():
-                flat = self.flat_state.get(name)
-                if flat is not None:
-                    if getattr(value, "base", None) is not flat:
-                        return False
-                elif isinstance(value, np.ndarray) or name not in first or value != first[name]:
-                    return False
-        return True
+            if data.shape != shape or data.dtype != self.dtype:
+                return False
+        for state, name, view in self.views:
+            if state.get(name) is not view:
+                return False
+        first = self.own_states[0]
+        return all(state[name] == first[name] for name in self.numbers for state in self.own_states)
 
     def step(self, optimizer, params, states, group):
         """Gather θ and g, run the body once over the flat arrays, put θ back."""
         members = [params[i] for i in self.indices]
-        own_states = [states[i] for i in self.indices]
-        np.concatenate([p.data.reshape(-1) for p in members], out=self.flat_param)
-        np.concatenate([p.grad.data.reshape(-1) for p in members], out=self.flat_grad)
-        state = dict(own_states[0])
+        self.own_states = [states[i] for i in self.indices]     # (a stateless rule's are new each step)
+        np.concatenate([p.data for p in members], axis=None, out=self.flat_param)
+        np.concatenate([p.grad.data for p in members], axis=None, out=self.flat_grad)
+        state = dict(self.own_states[0])
         state.update(self.flat_state)
         optimizer._plain_update(self.flat_param, self.flat_grad, state, group)
         for p, view in zip(members, self.param_views):
-            np.copyto(p.data, view)
+            p.data[...] = view
         for name, value in state.items():
             if isinstance(value, np.ndarray):
                 if value is not self.flat_state.get(name):      # an entry the body made (SGD's first b)
-                    self._adopt(name, value, own_states)
+                    self._adopt(name, value)
+                    self.numbers = [n for n in self.numbers if n != name]
             else:
-                for own in own_states:                          # a number the body updated (Nadam's Π_t)
+                for own in self.own_states:                     # a number the body updated (Nadam's Π_t)
                     own[name] = value
+        self.entries = len(state)

@@ -28,6 +28,7 @@ class Momentum(Optimizer):
     """
 
     step_size_formula = "η"
+    batches_small_parameters = False   # four numpy calls per parameter: see Optimizer
 
     def __init__(self, params, lr=1e-2, momentum=0.9, weight_decay=0, nesterov=False, *, maximize=False,
                  foreach=None):

@@ -163,6 +163,13 @@ class Optimizer:
     step_size_formula = None
     """The effective step size in the notes' letters, e.g. "η / (√G + ε)" (None: not defined)."""
 
+    batches_small_parameters = True
+    """Whether `foreach=None` (the default) steps a group's small parameters with one body call
+    (`foreach`): it pays when the body makes many numpy calls per parameter (the Adam family
+    about 13, measured 0.7-0.8x the time one at a time on the 64-32-10 MLP). A rule whose body
+    is a few calls sets it False (SGD, Momentum, AdaGrad: gathering and putting back the
+    parameters costs more than it saves); `foreach=True` still batches them."""
+
     def __init__(self, params, defaults):
         self._check(defaults)
         if isinstance(params, Tensor):
@@ -184,6 +191,11 @@ class Optimizer:
         self._fused_update = kernels.fused_update_for(type(self))
         for param_group in param_groups:
             self.add_param_group(param_group)
+
+    def __getstate__(self):
+        # A copy (copy.deepcopy, pickle) gets its own state arrays, no longer views of the
+        # batches' flat arrays: it forms its batches anew.
+        return {**self.__dict__, "_batches": {}}
 
     # ----------------------------------------------------------------- groups
     def add_param_group(self, param_group):

@@ -30,6 +30,7 @@ class SGD(Optimizer):
     """
 
     step_size_formula = "η"
+    batches_small_parameters = False   # two numpy calls per parameter (four with momentum): see Optimizer
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
                  maximize=False, foreach=None):
