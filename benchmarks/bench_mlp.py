@@ -10,9 +10,11 @@ reach: matmuls through BLAS, in-place optimizer updates, no graph); PyTorch when
 Ratios below 1 mean tinygrad_opt is faster.
 
     python benchmarks/bench_mlp.py [--optimizer adam] [--sizes small,medium,large] [--repeat 200]
+        [--statistic median|min]
 """
 import argparse
 import os
+import statistics
 import sys
 import time
 
@@ -35,6 +37,7 @@ SIZES = {
 # to keep training stable.
 RULES = {name: dict(lr=registry.RULES[name].mlp_lr) for name in registry.NOTES_RULES}
 RULES["momentum"]["momentum"] = 0.9
+STATISTICS = {"median": statistics.median, "min": min}
 
 
 def make_problem(sizes, batch, seed=0):
@@ -176,28 +179,30 @@ def torch_step_fn(*problem):
     return framework_step_fn(torch, *problem)
 
 
-# A pause before each contender's turn: a BLAS's worker threads spin for up to ~0.1 s after
-# their last call (OpenBLAS's default timeout) and would take a core from the next contender.
-SETTLE_S = 0.2
+# Each turn starts with untimed steps for at least this long: the previous contender's BLAS
+# threads go on spinning for up to ~0.1 s after its last call (OpenBLAS's default timeout) and
+# would take a core from this one. (Sleeping instead is worse: this VM's core then runs slowly
+# for a while after it wakes.)
+TURN_WARM_UP_S = 0.15
 
 
-def median_ms(steps, repeat, rounds=10):
-    """Median ms per call of each of `steps`, timed in turns: `rounds` rounds, each running every
-    step `repeat // rounds` times, so that a slow spell of the machine (a neighbour's load) is
-    shared by all of them instead of falling on one column's block of steps."""
-    for step in steps:
-        for _ in range(max(3, repeat // 10)):  # warm-up: caches, lazily created state
-            step()
+def step_ms(steps, repeat, rounds=10, statistic=statistics.median):
+    """Median (or `statistic`) ms per call of each of `steps`, timed in turns: `rounds` rounds,
+    each running every step `repeat // rounds` times, so that a slow spell of the machine (a
+    neighbour's load) is shared by all of them instead of falling on one column's block of
+    steps. `min` is the steadier statistic when the machine is busy in bursts."""
     times = [[] for _ in steps]
     for _ in range(rounds):
         for step, own in zip(steps, times):
-            time.sleep(SETTLE_S)
-            step()  # after another contender's steps: not timed, its caches are cold
+            warm_until = time.perf_counter() + TURN_WARM_UP_S
+            step()
+            while time.perf_counter() < warm_until:
+                step()
             for _ in range(max(1, repeat // rounds)):
                 start = time.perf_counter()
                 step()
                 own.append(time.perf_counter() - start)
-    return [float(np.median(own)) * 1e3 for own in times]
+    return [statistic(own) * 1e3 for own in times]
 
 
 def main(argv=None):
@@ -206,9 +211,11 @@ def main(argv=None):
     parser.add_argument("--sizes", default="small,medium,large")
     parser.add_argument("--repeat", type=int, default=None,
                         help="timed steps per measurement (default: 300 small, 100 medium, 30 large)")
+    parser.add_argument("--statistic", choices=tuple(STATISTICS), default="median",
+                        help="of each column's timed steps (default: median)")
     args = parser.parse_args(argv)
     print(describe_machine())
-    print(f"\nMLP training step, optimizer {args.optimizer}, median ms per step\n")
+    print(f"\nMLP training step, optimizer {args.optimizer}, {args.statistic} ms per step\n")
     header = f"{'size':8} {'tinygrad_opt':>13} {'numpy floor':>12} {'torch':>9} {'vs floor':>9} {'vs torch':>9}"
     print(header)
     print("-" * len(header))
@@ -224,7 +231,7 @@ def main(argv=None):
         torch_step = torch_step_fn(weights, biases, x, y, args.optimizer, hyper)
         if torch_step:
             contenders.append(torch_step)
-        ours, floor, *reference = median_ms(contenders, repeat)
+        ours, floor, *reference = step_ms(contenders, repeat, statistic=STATISTICS[args.statistic])
         reference = reference[0] if reference else None
         torch_cell = f"{reference:9.3f}" if reference else f"{'—':>9}"
         ratio_cell = f"{ours / reference:9.2f}" if reference else f"{'—':>9}"
