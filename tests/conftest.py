@@ -1,4 +1,5 @@
-"""Fixtures shared by several test files: the built docs site and a headless browser."""
+"""Fixtures shared by several test files: the optimizers' numpy path, the built docs site and a
+headless browser."""
 import mimetypes
 import shutil
 import subprocess
@@ -16,6 +17,16 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 # Pages are served under this made-up origin from files on disk; any other address a page
 # asks for is refused and recorded, so a test sees every attempt to reach the network.
 ORIGIN = "http://site.test/"
+
+
+@pytest.fixture
+def numpy_path():
+    """Every update runs the rule's numpy body (no fused kernel), as without numba."""
+    from tinygrad_opt.optim import kernels
+    previous = kernels._mode
+    kernels.use_kernels("numpy")
+    yield
+    kernels.use_kernels(previous)
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,8 @@
-"""Option sets for testing every registry rule: its defaults, each on/off option, a weight decay, all at once."""
+"""Option sets for testing every registry rule (its defaults, each on/off option, a weight decay,
+all at once), and the comparison of two runs' optimizer states, bit for bit."""
 import inspect
+
+import numpy as np
 
 from tinygrad_opt.optim import registry
 
@@ -23,3 +26,14 @@ def configs(cls):
 
 CASES = [(rule.name, config) for rule in registry.RULES.values() for config in configs(rule.cls)]
 """(rule name, constructor options) pairs over every rule of the registry."""
+
+
+def assert_same_state(state, expected):
+    """One parameter's optimizer state equals `expected` bit for bit: the same entries, types,
+    shapes and dtypes."""
+    assert state.keys() == expected.keys()
+    for key, value in expected.items():
+        assert type(state[key]) is type(value), key
+        np.testing.assert_array_equal(state[key], value, err_msg=key)
+        if isinstance(value, np.ndarray):
+            assert state[key].shape == value.shape and state[key].dtype == value.dtype

@@ -3,9 +3,11 @@ import numpy as np
 import pytest
 
 from tinygrad_opt import Tensor
-from tinygrad_opt.optim import kernels, optimizer, registry
+from tinygrad_opt.optim import optimizer, registry
 
-from rule_configs import CASES
+from rule_configs import CASES, assert_same_state
+
+pytestmark = pytest.mark.usefixtures("numpy_path")
 
 
 def _run(name, config, block_size, monkeypatch, dtype, shape=(5, 11), steps=4, transpose=False):
@@ -21,14 +23,6 @@ def _run(name, config, block_size, monkeypatch, dtype, shape=(5, 11), steps=4, t
     return w.data, opt.state[w]
 
 
-@pytest.fixture(autouse=True)
-def numpy_path():
-    previous = kernels._mode
-    kernels.use_kernels("numpy")
-    yield
-    kernels.use_kernels(previous)
-
-
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name, config", CASES, ids=[f"{n}-{'-'.join(c) or 'defaults'}" for n, c in CASES])
 def test_blocks_give_the_bits_of_one_piece(name, config, dtype, monkeypatch):
@@ -38,12 +32,7 @@ def test_blocks_give_the_bits_of_one_piece(name, config, dtype, monkeypatch):
     whole, whole_state = _run(name, config, 1 << 30, monkeypatch, dtype)
     blocked, blocked_state = _run(name, config, 8, monkeypatch, dtype)
     np.testing.assert_array_equal(blocked, whole)
-    assert blocked_state.keys() == whole_state.keys()
-    for key, value in whole_state.items():
-        assert type(blocked_state[key]) is type(value), key
-        np.testing.assert_array_equal(blocked_state[key], value, err_msg=key)
-        if isinstance(value, np.ndarray):
-            assert blocked_state[key].shape == value.shape and blocked_state[key].dtype == value.dtype
+    assert_same_state(blocked_state, whole_state)
 
 
 def test_a_parameter_that_is_not_contiguous_is_updated_in_one_piece(monkeypatch):

@@ -6,19 +6,14 @@ import numpy as np
 import pytest
 
 from tinygrad_opt import Tensor
-from tinygrad_opt.optim import SGD, Adam, foreach, kernels, registry
+from tinygrad_opt.optim import SGD, Adam, foreach, registry
 
-from rule_configs import CASES
+from rule_configs import CASES, assert_same_state
 
 SHAPES = [(5, 11), (7,), (), (3, 4)]
 
 
-@pytest.fixture(autouse=True)
-def numpy_path():
-    previous = kernels._mode
-    kernels.use_kernels("numpy")
-    yield
-    kernels.use_kernels(previous)
+pytestmark = pytest.mark.usefixtures("numpy_path")
 
 
 def _params(dtype, shapes=SHAPES, seed=7):
@@ -50,13 +45,7 @@ def _assert_same(ours, theirs):
     for p, q in zip(params, their_params):
         np.testing.assert_array_equal(p.data, q.data)
         assert p.data.dtype == q.data.dtype
-        state, their_state = opt.state.get(p, {}), their_opt.state.get(q, {})
-        assert state.keys() == their_state.keys()
-        for key, value in their_state.items():
-            assert type(state[key]) is type(value), key
-            np.testing.assert_array_equal(state[key], value, err_msg=key)
-            if isinstance(value, np.ndarray):
-                assert state[key].shape == value.shape and state[key].dtype == value.dtype
+        assert_same_state(opt.state.get(p, {}), their_opt.state.get(q, {}))
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
