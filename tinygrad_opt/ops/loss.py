@@ -186,7 +186,8 @@ class CrossEntropy(Function):
         p /= sum_exp
         if target is None and weight is None and not label_smoothing and ignore_index is None:
             # −log pₙ[yₙ] = log Σ exp − shifted zₙ[yₙ]: only the picked entries of log p are needed
-            labels = labels.reshape(-1)
+            if labels.ndim != 1:
+                labels = labels.reshape(-1)   # (1-D labels stay the input's own array: no view to track)
             losses = np.log(sum_exp[:, 0]) - shifted[np.arange(labels.shape[0]), labels]
             self.denominator = losses.shape[0]
             self.save_for_backward(None, p, labels, None, None, None)   # (log p: only a target's gradient reads it)
