@@ -217,3 +217,18 @@ def test_a_stateless_rule_notices_a_parameter_given_a_new_array(new_data):
             p.data = new_data(p.data)
     _assert_same(_train("sgd", {}, "float64", True, between=between),
                  _train("sgd", {}, "float64", False, between=between))
+
+
+def test_changing_a_groups_foreach_between_steps(monkeypatch):
+    calls = _count_body_calls(monkeypatch, Adam)
+    big = Tensor(np.ones(foreach.SMALL_SIZE + 1), requires_grad=True, dtype="float64")
+    params = _params("float64") + [big]
+    opt = Adam(params)
+    counts = []
+    for choice in (None, True, False, None):
+        opt.param_groups[0]["foreach"] = choice
+        _give_grads(params, np.random.default_rng(len(counts)))
+        calls.clear()
+        opt.step()
+        counts.append(len(calls))
+    assert counts == [2, 1, 5, 2]

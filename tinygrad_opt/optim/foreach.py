@@ -42,20 +42,23 @@ def step_together(optimizer, params, states, group, formed):
     choice = group.get("foreach")
     if not (choice or choice is None and optimizer.batches_small_parameters):
         return range(len(params)), None
-    if formed is None or not _still_fit(formed, params, states):
-        limit = SMALL_SIZE if choice is None else None
+    limit = SMALL_SIZE if choice is None else None
+    if formed is None or not _still_fit(formed, params, states, limit):
         batches = [Batch(run, params, states) for run in _compatible(params, states, limit)]
         together = {index for batch in batches for index in batch.indices}
-        formed = (params, batches, [index for index in range(len(params)) if index not in together])
-    for batch in formed[1]:
+        formed = (params, limit, batches, [index for index in range(len(params)) if index not in together])
+    for batch in formed[2]:
         batch.step(optimizer, params, states, group)
-    return formed[2], formed
+    return formed[3], formed
 
 
-def _still_fit(formed, params, states):
-    """True when the batches were formed for these very parameters and still fit them."""
-    formed_params, batches, _ = formed
-    if len(formed_params) != len(params) or any(p is not q for p, q in zip(formed_params, params)):
+def _still_fit(formed, params, states, limit):
+    """True when the batches were formed for these very parameters, with this size limit, and
+    still fit them."""
+    formed_params, formed_limit, batches, _ = formed
+    if formed_limit != limit or len(formed_params) != len(params):
+        return False
+    if any(p is not q for p, q in zip(formed_params, params)):
         return False
     return all(batch.fits(params, states) for batch in batches)
 
@@ -113,6 +116,7 @@ class Batch:
     def _adopt(self, name, flat):
         """Make `flat` the state entry `name`: each member's entry a view of it."""
         self.flat_state[name] = flat
+        self.views = [entry for entry in self.views if entry[1] != name]
         for state, view in zip(self.own_states, self._split(flat)):
             state[name] = view
             self.views.append((state, name, view))
@@ -130,7 +134,7 @@ class Batch:
             if state.get(name) is not view:
                 return False
         first = self.own_states[0]
-        return all(state[name] == first[name] for name in self.numbers for state in self.own_states)
+        return all(state.get(name) == first.get(name) for name in self.numbers for state in self.own_states)
 
     def step(self, optimizer, params, states, group):
         """Gather θ and g, run the body once over the flat arrays, put θ back."""
